@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* trustlab serve: both servers on fixed or ephemeral ports, for other tools. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "runner.h"
+#include "serve.h"
+
+struct serve_state {
+	const char *issuer_listen;
+	const char *sts_listen;
+	struct tl_embedded servers;
+};
+
+static int
+start(void *ctx, struct tl_error *err)
+{
+	struct serve_state *s = ctx;
+
+	if (tl_embedded_start(&s->servers, s->issuer_listen, s->sts_listen, err) < 0)
+		return -1;
+	printf("issuer listening on %s\n", s->servers.issuer_url);
+	printf("sts listening on %s\n", s->servers.sts_url);
+	printf("export AWS_ENDPOINT_URL_STS=%s\n", s->servers.sts_url);
+	printf("export AWS_ENDPOINT_URL_IAM=%s\n", s->servers.sts_url);
+	fflush(stdout);
+	return 0;
+}
+
+static void
+stop(void *ctx)
+{
+	struct serve_state *s = ctx;
+	tl_embedded_stop(&s->servers);
+}
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: trustlab serve [--issuer-listen HOST:PORT] [--sts-listen HOST:PORT]\n"
+		"\n"
+		"Runs mock-issuer and mock-sts in one process until SIGINT/SIGTERM and prints\n"
+		"their URLs and the environment variables an AWS client needs.\n"
+		"Both bind 127.0.0.1 on a free port unless told otherwise.\n");
+}
+
+int
+tl_cmd_serve(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{"issuer-listen", required_argument, NULL, 'i'},
+		{"sts-listen", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct serve_state state = {0};
+	struct tl_error err;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			state.issuer_listen = optarg;
+			break;
+		case 's':
+			state.sts_listen = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return TL_EXIT_OK;
+		default:
+			fprintf(stderr, "Try 'trustlab serve --help'.\n");
+			return TL_EXIT_USAGE;
+		}
+	}
+	if (tl_serve_until_signal(start, stop, &state, &err) < 0) {
+		fprintf(stderr, "trustlab serve: %s\n", err.message);
+		return err.code == TL_ERR_INVALID ? TL_EXIT_USAGE : TL_EXIT_FAILED;
+	}
+	return TL_EXIT_OK;
+}
