@@ -738,6 +738,8 @@ tl_http_server_start(struct tl_http_server *srv, struct tl_error *err)
 	 * LISTENING_ADDRESS_REUSE stays unset: MHD's default SO_REUSEADDR is what
 	 * a restart needs, and SO_REUSEPORT would let a stale instance answer. */
 	struct MHD_OptionItem options[] = {
+		/* First, or MHD warns that earlier options may log to stderr. */
+		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, srv},
 		{MHD_OPTION_SOCK_ADDR, 0, sa},
 		{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)srv->cfg.threads, NULL},
 		{MHD_OPTION_CONNECTION_LIMIT, (intptr_t)srv->cfg.connection_limit, NULL},
@@ -750,7 +752,6 @@ tl_http_server_start(struct tl_http_server *srv, struct tl_error *err)
 		 * once a URI log callback is set. */
 		{MHD_OPTION_STRICT_FOR_CLIENT, 0, NULL},
 		{MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, srv},
-		{MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, srv},
 		{MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_logged, srv},
 		{MHD_OPTION_END, 0, NULL},
 	};

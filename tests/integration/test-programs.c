@@ -126,6 +126,8 @@ START_TEST(trustlab_smoke_runs_embedded)
 	ck_assert_msg(strstr(out, "ok   mock-issuer") && strstr(out, "ok   mock-sts") &&
 			      strstr(out, "2 passed, 0 failed"),
 		      "stdout: %s\nstderr: %s", out, errb);
+	/* Nothing on stderr: no stray library or libmicrohttpd warnings. */
+	ck_assert_msg(errb[0] == '\0', "stderr: %s", errb);
 }
 END_TEST
 
