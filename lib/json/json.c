@@ -76,8 +76,14 @@ tl_json_load(const char *text, size_t len, const struct tl_json_limits *limits, 
 	/* JSON_REJECT_DUPLICATES: a second "sub" must never shadow the first
 	 * one a peer parser would see. NUL inside strings stays rejected
 	 * (no JSON_ALLOW_NUL), so C string views match the parsed value. */
+	/* Zeroed: jansson leaves it untouched when its lexer cannot allocate. */
+	memset(&jerr, 0, sizeof(jerr));
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
+		/* jansson 2.14 leaves the text empty when its lexer cannot even
+		 * allocate its buffer; that too is out of memory, not bad input. */
+		if (json_error_code(&jerr) == json_error_out_of_memory || jerr.text[0] == '\0')
+			return tl_error_set(err, TL_ERR_NOMEM, "out of memory parsing JSON"), NULL;
 		tl_error_set(err, TL_ERR_SYNTAX, "invalid JSON: %s", jerr.text);
 		tl_error_locate_file(err, source, jerr.line, jerr.column);
 		return NULL;
