@@ -385,6 +385,56 @@ START_TEST(stop_drains_in_flight_request)
 }
 END_TEST
 
+START_TEST(connection_limit_refuses_then_recovers)
+{
+	/* A server that takes 2 connections at a time. */
+	struct tl_http_server_config cfg;
+	struct tl_http_server *small;
+	struct tl_error err;
+	struct pollfd pfd;
+	char buf[64];
+	int a, b, c;
+	static const char ok[] = "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+
+	tl_http_server_config_init(&cfg);
+	cfg.connection_limit = 2;
+	cfg.threads = 1;
+	small = tl_http_server_new(&cfg, &err);
+	ck_assert_ptr_nonnull(small);
+	ck_assert_int_eq(tl_http_server_route(small, "GET", "/hello", hello, NULL, &err), 0);
+	ck_assert_int_eq(tl_http_server_start(small, &err), 0);
+
+	a = connect_raw(tl_http_server_port(small));
+	b = connect_raw(tl_http_server_port(small));
+	/* Both are accepted: they can be served... */
+	ck_assert_int_eq(send(a, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", 34, MSG_NOSIGNAL), 34);
+	pfd.fd = a;
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+	ck_assert_int_gt(recv(a, buf, sizeof(buf), 0), 0);
+	/* ...while the third waits in the listen backlog: MHD does not accept
+	 * past the limit, so it gets no answer while both slots are taken... */
+	c = connect_raw(tl_http_server_port(small));
+	ck_assert_int_eq(send(c, ok, sizeof(ok) - 1, MSG_NOSIGNAL), (ssize_t)sizeof(ok) - 1);
+	pfd.fd = c;
+	ck_assert_int_eq(poll(&pfd, 1, 700), 0);
+	/* ...and is served as soon as a slot frees: the server recovers. */
+	close(a);
+	close(b);
+	{
+		char reply[512] = "";
+		ssize_t n;
+		ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+		n = recv(c, reply, sizeof(reply) - 1, 0);
+		ck_assert_int_gt(n, 12);
+		reply[n] = '\0';
+		ck_assert_msg(strncmp(reply, "HTTP/1.1 200", 12) == 0, "%s", reply);
+	}
+	close(c);
+	tl_http_server_free(small);
+}
+END_TEST
+
 START_TEST(listen_address_parsing)
 {
 	/* clang-format off */
@@ -453,6 +503,10 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_checked_fixture(tc, start_server, stop_server);
 	tcase_add_test(tc, client_keepalive_headers_and_query);
 	tcase_add_test(tc, client_limits);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("limits");
+	tcase_add_test(tc, connection_limit_refuses_then_recovers);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
