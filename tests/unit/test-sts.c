@@ -421,6 +421,48 @@ START_TEST(arwwi_response_matches_aws_sample)
 }
 END_TEST
 
+START_TEST(iam_documents_match_aws_samples)
+{
+	struct tl_buf b;
+	static const char *const thumbs[] = {"c3768084dfb3d2b68b7897bf5f565da8eEXAMPLE"};
+	static const char *const ids[] = {"my-application-ID"};
+	static const char *const arns[] = {"arn:aws:iam::123456789012:oidc-provider/"
+					   "server.example.com"};
+	/* the values of the IAM API reference samples */
+	struct tl_sts_iam_oidc_provider p = {"server.example.com", ids,	 1, thumbs, 1,
+					     1412825571,	   NULL, 0};
+	struct tl_sts_iam_role r = {
+		.path = "/application_abc/component_xyz/",
+		.name = "S3Access",
+		.id = "AROADBQP57FF2AEXAMPLE",
+		.arn = "arn:aws:iam::123456789012:role/application_abc/component_xyz/S3Access",
+		.assume_role_policy = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":"
+				      "\"Allow\",\"Principal\":{\"Service\":[\"ec2.amazonaws."
+				      "com\"]},\"Action\":[\"sts:AssumeRole\"]}]}",
+		.max_session_duration = 3600,
+		.create_date = 1336520041,
+	};
+	const char *rid = "4a93ceee-9966-11e1-b624-b1aEXAMPLE7c";
+
+	tl_buf_init(&b, 65536);
+	ck_assert_int_eq(tl_sts_iam_get_oidc_provider_xml(&b, &p, rid, NULL), 0);
+	ck_assert_int_eq(tl_sts_iam_create_oidc_provider_xml(&b, arns[0], rid, NULL), 0);
+	ck_assert_int_eq(tl_sts_iam_list_oidc_providers_xml(&b, arns, 1, rid, NULL), 0);
+	check_golden("iam-oidc.xml", tl_buf_str(&b));
+	tl_buf_reset(&b);
+	/* the policy document is URL-encoded, as botocore's json_decode_policies expects */
+	ck_assert_int_eq(tl_sts_iam_role_xml(&b, TL_STS_ACTION_GET_ROLE, &r, rid, NULL), 0);
+	ck_assert_int_eq(tl_sts_iam_list_roles_xml(&b, &r, 1, NULL, rid, NULL), 0);
+	ck_assert_int_eq(tl_sts_iam_empty_xml(&b, TL_STS_ACTION_UPDATE_ROLE, rid, NULL), 0);
+	ck_assert_int_eq(tl_sts_iam_empty_xml(&b, TL_STS_ACTION_DELETE_ROLE, rid, NULL), 0);
+	check_golden("iam-role.xml", tl_buf_str(&b));
+	ck_assert_int_eq(tl_sts_iam_empty_xml(&b, TL_STS_ACTION_GET_CALLER_IDENTITY, rid, NULL),
+			 -1);
+	ck_assert_uint_eq(tl_sts_iam_policy_size(" { \"a\" :\n\t1 } "), 7);
+	tl_buf_finish(&b);
+}
+END_TEST
+
 /* --- the protocol corpus ------------------------------------------------ */
 
 /* Runs a request through the wire layer the way lib/stsd will. */
@@ -878,6 +920,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, credentials_are_shaped_and_reproducible);
 	tcase_add_test(tc, arwwi_response_matches_aws_sample);
 	tcase_add_test(tc, query_parse_basics);
+	tcase_add_test(tc, iam_documents_match_aws_samples);
 	tcase_add_test(tc, sigv4_time_window);
 	tcase_add_test(tc, sigv4_malformed);
 	tcase_add_test(tc, sigv4_presigned_get);
