@@ -561,7 +561,11 @@ gitlab_build(const struct tl_claims_profile *p, const json_t *context,
 	if (components &&
 	    check_components(components, "context.ci_id_token_sub_claim_components", err) < 0)
 		goto out;
-	if (o.obj && tl_claims_gitlab_sub(o.obj, components, &sub, err) < 0)
+	if (o.nomem || !o.obj) {
+		tl_error_set(err, TL_ERR_NOMEM, "out of memory building claims");
+		goto out;
+	}
+	if (tl_claims_gitlab_sub(o.obj, components, &sub, err) < 0)
 		goto out;
 	out_str(&o, "sub", sub ? sub : "");
 
