@@ -83,6 +83,7 @@ static const char *const buildkite_fields[] = {
 	"cluster_name",
 	"subject_claim",
 	"lifetime",
+	"aws_session_tags",
 	NULL,
 };
 static const char *const buildkite_optional[] = {"organization_id", "pipeline_id", "cluster_id",
@@ -186,7 +187,12 @@ buildkite_build(const struct tl_claims_profile *p, const json_t *context,
 		out_str(&o, "cluster_id", cluster_id);
 	if (want[3])
 		out_str(&o, "cluster_name", cluster_name);
-	if (subject_claim && o.obj) {
+	if (o.nomem || !o.obj) {
+		/* The lookups below need every claim in place. */
+		tl_error_set(err, TL_ERR_NOMEM, "out of memory building claims");
+		goto out;
+	}
+	if (subject_claim) {
 		/* --subject-claim: one immutable claim value as the whole sub (§3.2). */
 		const char *v = json_string_value(json_object_get(o.obj, subject_claim));
 		if (!v || strcmp(subject_claim, "sub") == 0 || strcmp(subject_claim, "iss") == 0) {
@@ -197,6 +203,36 @@ buildkite_build(const struct tl_claims_profile *p, const json_t *context,
 			goto out;
 		}
 		out_str(&o, "sub", v);
+	}
+	if ((wanted = ctx_get(c, "aws_session_tags"))) {
+		/* --aws-session-tag: claims copied into AWS's session-tag claim
+		 * (reference §3.2, sts.md §2.4: values are one-element arrays). */
+		json_t *tags = json_object();
+		size_t i;
+		json_t *item;
+
+		if (!json_is_array(wanted)) {
+			json_decref(tags);
+			ctx_bad(c, "aws_session_tags", "expected an array of claim names");
+			goto out;
+		}
+		json_array_foreach(wanted, i, item)
+		{
+			const char *name = json_string_value(item);
+			const char *v =
+				name ? json_string_value(json_object_get(o.obj, name)) : NULL;
+			if (!v || strcmp(name, "sub") == 0 || strcmp(name, "iss") == 0 ||
+			    strcmp(name, "aud") == 0) {
+				json_decref(tags);
+				ctx_bad(c, "aws_session_tags",
+					"item %zu: not a string claim of this token", i);
+				goto out;
+			}
+			if (tags && json_object_set_new(tags, name, json_pack("[s]", v)) < 0)
+				o.nomem = true;
+		}
+		out_json(&o, "https://aws.amazon.com/tags",
+			 tags ? json_pack("{s:o}", "principal_tags", tags) : NULL);
 	}
 	rc = finish(&o, claims_out, err);
 out:
@@ -232,6 +268,7 @@ static const char *const buildkite_supported[] = {
 	"pipeline_id",
 	"cluster_id",
 	"cluster_name",
+	"https://aws.amazon.com/tags",
 	NULL,
 };
 

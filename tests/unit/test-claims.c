@@ -120,7 +120,8 @@ static const char *const minimal[][2] = {
 	{"gitlab", "{\"project_path\": \"acme/app\", \"environment\": \"prod\", "
 		   "\"groups_direct\": [\"acme\"], \"user_identities\": [{\"provider\": "
 		   "\"github\", \"extern_uid\": \"1\"}]}"},
-	{"buildkite", "{\"organization_slug\": \"a\", \"pipeline_slug\": \"b\", \"claims\": "
+	{"buildkite", "{\"organization_slug\": \"a\", \"pipeline_slug\": \"b\", "
+		      "\"aws_session_tags\": [\"build_branch\"], \"claims\": "
 		      "[\"organization_id\", \"pipeline_id\", \"cluster_id\", \"cluster_name\"]}"},
 	{"circleci", "{}"},
 	{"terraform-cloud", "{\"organization\": \"o\", \"workspace\": \"w\"}"},
@@ -661,7 +662,8 @@ START_TEST(alloc_failure)
 		{"gitlab", "{\"project_path\": \"a/b\", \"environment\": \"e\", \"groups_direct\": "
 			   "[\"g\"], \"id_tokens\": {\"A\": {\"aud\": [\"x\"]}}}"},
 		{"kubernetes", "{\"service_account\": \"sa\"}"},
-		{"buildkite", "{\"organization_slug\": \"a\", \"pipeline_slug\": \"b\"}"},
+		{"buildkite", "{\"organization_slug\": \"a\", \"pipeline_slug\": \"b\", "
+			      "\"aws_session_tags\": [\"pipeline_slug\"], \"step_key\": \"s\"}"},
 		{"circleci", "{}"},
 		{"terraform-cloud", "{\"organization\": \"o\", \"workspace\": \"w\"}"},
 		{"bitbucket", "{}"},
