@@ -58,6 +58,9 @@ int ctx_hex(struct ctx *c, const char *key, unsigned len, char *out);
 /* A UUID string (any case kept); random lower-case v4 when absent. */
 int ctx_uuid(struct ctx *c, const char *key, char out[TL_UUID_LEN]);
 
+/* Copies a context value into `buf`; too long is an error at `context.<key>`. */
+int ctx_copy(struct ctx *c, const char *key, const char *value, char *buf, size_t size);
+
 /* `len` characters of `alphabet` drawn for `label` (not a context field). */
 int ctx_random(struct ctx *c, const char *label, const char *alphabet, char *out, size_t len);
 int ctx_random_uuid(struct ctx *c, const char *label, char out[TL_UUID_LEN]);

@@ -224,6 +224,17 @@ ctx_enum(struct ctx *c, const char *key, const char *const *allowed, const char 
 }
 
 int
+ctx_copy(struct ctx *c, const char *key, const char *value, char *buf, size_t size)
+{
+	size_t n = strlen(value);
+
+	if (n >= size)
+		return ctx_bad(c, key, "is longer than %zu bytes", size - 1);
+	memcpy(buf, value, n + 1);
+	return 0;
+}
+
+int
 ctx_random(struct ctx *c, const char *label, const char *alphabet, char *out, size_t len)
 {
 	char seed[160];

@@ -721,9 +721,11 @@ repo_properties(struct gh *g, struct claims_out *o)
 			return ctx_bad(c, "repo_properties", "bad property name '%s'", name);
 		if (claims_fmt(key, sizeof(key), c->err, "repo_property_%s", name) < 0)
 			return -1;
-		if (json_is_string(v))
-			snprintf(value, sizeof(value), "%s", json_string_value(v));
-		else if (json_is_boolean(v))
+		if (json_is_string(v)) {
+			if (ctx_copy(c, "repo_properties", json_string_value(v), value,
+				     sizeof(value)) < 0)
+				return -1;
+		} else if (json_is_boolean(v))
 			strcpy(value, json_is_true(v) ? "true" : "false");
 		else if (json_is_array(v)) {
 			/* Multi-select properties are joined with ',' (§1.5). */
@@ -763,7 +765,7 @@ github_build(const struct tl_claims_profile *p, const json_t *context,
 	char repo_id[CTX_ID_MAX], owner_id[CTX_ID_MAX], actor_id[CTX_ID_MAX], run_id[CTX_ID_MAX],
 		run_number[CTX_ID_MAX], run_attempt[CTX_ID_MAX], check_run_id[CTX_ID_MAX],
 		enterprise_id[CTX_ID_MAX], workflow_sha[41], job_workflow_sha[41], jti[TL_UUID_LEN];
-	char workflow_ref[2048], env_node_id[32];
+	char workflow_ref[2048], env_node_id[128];
 	const char *visibility, *actor, *workflow, *workflow_path, *job_workflow_ref, *runner_env,
 		*env_node_given;
 	const json_t *keys = NULL, *tmpl;
@@ -871,9 +873,11 @@ github_build(const struct tl_claims_profile *p, const json_t *context,
 		       workflow_path, g.ref[0] ? g.ref : g.sha) < 0)
 		goto out;
 	if (g.environment) {
-		if (env_node_given)
-			snprintf(env_node_id, sizeof(env_node_id), "%s", env_node_given);
-		else {
+		if (env_node_given) {
+			if (ctx_copy(c, "environment_node_id", env_node_given, env_node_id,
+				     sizeof(env_node_id)) < 0)
+				goto out;
+		} else {
 			strcpy(env_node_id, "EN_kwDO");
 			if (ctx_random(c, "environment_node_id",
 				       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456"

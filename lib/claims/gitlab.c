@@ -467,14 +467,17 @@ gitlab_build(const struct tl_claims_profile *p, const json_t *context,
 	    claims_fmt(job_namespace_path, sizeof(job_namespace_path), err, "%.*s",
 		       (int)(strrchr(project_path, '/') - project_path), project_path) < 0)
 		goto out;
-	if (config_given)
-		snprintf(config_uri, sizeof(config_uri), "%s", config_given);
-	else if (claims_fmt(config_uri, sizeof(config_uri), err, "%s/%s//.gitlab-ci.yml@%s", host,
-			    claim_project_path, ref_path) < 0)
+	if (config_given) {
+		if (ctx_copy(c, "ci_config_ref_uri", config_given, config_uri, sizeof(config_uri)) <
+		    0)
+			goto out;
+	} else if (claims_fmt(config_uri, sizeof(config_uri), err, "%s/%s//.gitlab-ci.yml@%s", host,
+			      claim_project_path, ref_path) < 0)
 		goto out;
-	if (email_given)
-		snprintf(email, sizeof(email), "%s", email_given);
-	else if (claims_fmt(email, sizeof(email), err, "%s@example.com", login) < 0)
+	if (email_given) {
+		if (ctx_copy(c, "user_email", email_given, email, sizeof(email)) < 0)
+			goto out;
+	} else if (claims_fmt(email, sizeof(email), err, "%s@example.com", login) < 0)
 		goto out;
 
 	out_str(&o, "namespace_id", claim_namespace_id);

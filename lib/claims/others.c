@@ -629,12 +629,16 @@ kubernetes_build(const struct tl_claims_profile *p, const json_t *context,
 		} else if (ctx_random(c, "cluster_id", "0123456789ABCDEF", cluster, 32) < 0)
 			goto out;
 	}
-	if (pod_given)
-		snprintf(pod, sizeof(pod), "%s", pod_given);
-	else {
+	if (pod_given) {
+		if (ctx_copy(c, "pod", pod_given, pod, sizeof(pod)) < 0)
+			goto out;
+	} else {
 		int n = snprintf(pod, sizeof(pod), "%s-", sa);
-		if (n < 0 || (size_t)n + 11 > sizeof(pod) ||
-		    ctx_random(c, "pod", "bcdfghjklmnpqrstvwxz2456789", pod + n, 10) < 0)
+		if (n < 0 || (size_t)n + 11 > sizeof(pod)) {
+			ctx_bad(c, "service_account", "is too long to name a pod after");
+			goto out;
+		}
+		if (ctx_random(c, "pod", "bcdfghjklmnpqrstvwxz2456789", pod + n, 10) < 0)
 			goto out;
 	}
 	if (claims_fmt(iss, sizeof(iss), err, "https://oidc.eks.%s.amazonaws.com/id/%s", region,
@@ -861,9 +865,10 @@ spacelift_build(const struct tl_claims_profile *p, const json_t *context,
 		ctx_bad(c, "stage", "applies only to TRACKED runs");
 		goto out;
 	}
-	if (run_given)
-		snprintf(run_id, sizeof(run_id), "%.39s", run_given);
-	else if (ctx_random(c, "run_id", "0123456789ABCDEFGHJKMNPQRSTVWXYZ", run_id, 26) < 0)
+	if (run_given) {
+		if (ctx_copy(c, "run_id", run_given, run_id, sizeof(run_id)) < 0)
+			goto out;
+	} else if (ctx_random(c, "run_id", "0123456789ABCDEFGHJKMNPQRSTVWXYZ", run_id, 26) < 0)
 		goto out;
 	/* PROPOSED (pull request) runs read; a tracked run reads while it
 	 * plans and writes when it applies (§3.2). */

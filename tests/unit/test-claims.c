@@ -549,6 +549,14 @@ static const struct {
 	 "context.expiration_seconds", "60 is out of range (600 to 4294967296)"},
 	{"spacelift", "{\"run_type\": \"PROPOSED\", \"stage\": \"applying\"}", "context.stage",
 	 "applies only to TRACKED runs"},
+	{"spacelift", "{\"run_id\": \"0123456789012345678901234567890123456789\"}",
+	 "context.run_id", "is longer than 39 bytes"},
+	{"github",
+	 "{\"repository\": \"acme/app\", \"environment\": \"e\", "
+	 "\"environment_node_id\": "
+	 "\"EN_0123456789012345678901234567890123456789012345678901234567890123456789012"
+	 "345678901234567890123456789012345678901234567890123456789\"}",
+	 "context.environment_node_id", "is longer than 127 bytes"},
 };
 
 START_TEST(bad_context)
