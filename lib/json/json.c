@@ -271,14 +271,20 @@ tl_json_only_keys(const json_t *obj, const char *const *allowed, const struct tl
 		for (const char *const *a = allowed; *a && !known; a++)
 			known = strcmp(*a, key) == 0;
 		if (!known) {
-			char list[256] = "";
+			/* The whole list, so a typo can be matched against it; a
+			 * list too long for the message ends in ", ..." at a name
+			 * boundary, never mid-word. */
+			char list[TL_ERROR_MESSAGE_MAX - 96] = "";
 			size_t used = 0;
 			for (const char *const *a = allowed; *a; a++) {
-				int n = snprintf(list + used, sizeof(list) - used, "%s%s",
-						 a == allowed ? "" : ", ", *a);
-				if (n < 0 || (size_t)n >= sizeof(list) - used)
+				size_t need = strlen(*a) + (a == allowed ? 0 : 2);
+				if (used + need + 5 >= sizeof(list)) {
+					memcpy(list + used, ", ...", 6);
 					break;
-				used += (size_t)n;
+				}
+				snprintf(list + used, sizeof(list) - used, "%s%s",
+					 a == allowed ? "" : ", ", *a);
+				used += need;
 			}
 			return tl_error_set_at(
 				err, TL_ERR_INVALID, path ? tl_jpath_str(path) : NULL,
