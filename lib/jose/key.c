@@ -338,9 +338,14 @@ pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, bool priv, struct tl_error 
 		crypto_error(err, "JWK does not describe a valid key");
 		goto out;
 	}
+	/* The point must be on the curve; a private part must belong to the
+	 * public one (OpenSSL's fromdata checks neither). */
 	check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-	if (!check || EVP_PKEY_public_check(check) <= 0) {
-		crypto_error(err, "JWK public key fails validation");
+	if (!check || EVP_PKEY_public_check(check) <= 0 ||
+	    (priv && EVP_PKEY_pairwise_check(check) <= 0)) {
+		crypto_error(err, priv ? "JWK private key does not match its public key or is "
+					 "invalid"
+				       : "JWK public key fails validation");
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
 	}
