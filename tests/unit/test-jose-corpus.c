@@ -24,7 +24,8 @@
  *   result       "accept" or the reason id of tl_jws_reason_name()
  *
  * Every case must state "description" and "reference" (the document
- * section whose behaviour it pins).
+ * section whose behaviour it pins). With TL_JOSE_DUMP_DIR set, each built
+ * token is also written there (how tests/fuzz/corpus/token was seeded).
  */
 #include "config.h"
 
@@ -487,6 +488,16 @@ START_TEST(corpus_case)
 		}
 	}
 
+	/* TL_JOSE_DUMP_DIR: write the built token (seeds for tests/fuzz). */
+	if (getenv("TL_JOSE_DUMP_DIR")) {
+		FILE *out;
+		snprintf(path, sizeof path, "%s/%.*s", getenv("TL_JOSE_DUMP_DIR"),
+			 (int)(strlen(name) - 5), name);
+		out = fopen(path, "wb");
+		ck_assert_msg(out != NULL, "cannot write %s", path);
+		fwrite(token, 1, strlen(token), out);
+		fclose(out);
+	}
 	if ((v = json_object_get(c, "jwks"))) {
 		json_t *doc = json_is_array(v) ? jwks_doc(v, &err) : json_incref(v);
 		const json_t *set = json_object_get(c, "jwks_set");
