@@ -83,9 +83,8 @@ set_aside(struct tl_jwks *jwks, const json_t *jwk, enum tl_jwks_reject why, cons
 	const char *kid = json_string_value(json_object_get(jwk, "kid"));
 	va_list ap;
 
-	r->kid = NULL;
-	if (kid && !(r->kid = strdup(kid)))
-		return -1;
+	/* Out of memory here only loses the explanation: still no key (fails closed). */
+	r->kid = kid ? strdup(kid) : NULL;
 	r->why = why;
 	va_start(ap, fmt);
 	vsnprintf(r->message, sizeof r->message, fmt, ap);

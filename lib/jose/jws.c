@@ -512,6 +512,8 @@ select_key(const json_t *header, const struct tl_jwks *jwks, const struct tl_jws
 	const struct tl_jose_key *key;
 	const char *why, *use;
 
+	if (!jwks)
+		return fail(res, TL_JWS_JWKS_EMPTY, "no JWKS");
 	if (kid) {
 		enum tl_jwks_reject rej = 0;
 		const char *msg = NULL;

@@ -34,6 +34,38 @@ load_key(const char *stem)
 	return key;
 }
 
+/*
+ * Signs the test claims (iss https://i.example, aud "a", sub "s", iat,
+ * exp = iat + ttl) under a header made with `flags`. Caller frees.
+ */
+static char *
+sign_test_token(const struct tl_jose_key *k, enum tl_jose_alg alg, unsigned flags, int64_t iat,
+		int64_t ttl)
+{
+	struct tl_error err;
+	json_t *h = tl_jws_header_new(k, alg, flags, &err);
+	json_t *claims =
+		json_pack("{ss ss ss sI sI}", "iss", "https://i.example", "aud", "a", "sub", "s",
+			  "iat", (json_int_t)iat, "exp", (json_int_t)(iat + ttl));
+	char *token = NULL;
+
+	tl_error_clear(&err);
+	ck_assert_msg(h && claims && tl_jws_sign(k, alg, h, claims, &token, &err) == 0,
+		      "signing %s: %s", tl_jose_alg_name(alg), err.message);
+	json_decref(h);
+	json_decref(claims);
+	return token;
+}
+
+/* Defaults plus the test claims' issuer and audience. */
+static void
+expect_test(struct tl_jws_expect *e)
+{
+	tl_jws_expect_init(e);
+	e->issuer = "https://i.example";
+	e->audience = "a";
+}
+
 /* --- base64url ------------------------------------------------------------ */
 
 START_TEST(b64_vectors)
@@ -206,8 +238,7 @@ START_TEST(key_private_jwk_file)
 	struct tl_jose_key *k = load_key("p256-private.jwk.json");
 	struct tl_error err;
 	struct tl_jwks *jwks = tl_jwks_new(&err);
-	json_t *h, *claims;
-	char *token = NULL;
+	char *token;
 	struct tl_jws_expect e;
 	struct tl_clock clock;
 	struct tl_jws_result res;
@@ -215,21 +246,15 @@ START_TEST(key_private_jwk_file)
 	ck_assert(tl_jose_key_has_private(k));
 	ck_assert_str_eq(tl_jose_key_kid(k), "p256-jwk");
 	ck_assert_str_eq(tl_jose_key_curve(k), "P-256");
-	h = tl_jws_header_new(k, TL_JOSE_ALG_ES256, TL_JWS_HEADER_TYP | TL_JWS_HEADER_KID, &err);
-	claims = json_pack("{ss ss ss sI sI}", "iss", "https://issuer.example", "aud", "a", "sub",
-			   "s", "iat", (json_int_t)NOW, "exp", (json_int_t)NOW + 60);
-	ck_assert_int_eq(tl_jws_sign(k, TL_JOSE_ALG_ES256, h, claims, &token, &err), 0);
+	token = sign_test_token(k, TL_JOSE_ALG_ES256, TL_JWS_HEADER_TYP | TL_JWS_HEADER_KID, NOW,
+				60);
 	ck_assert_int_eq(tl_jwks_add(jwks, k, &err), 0);
-	tl_jws_expect_init(&e);
-	e.issuer = "https://issuer.example";
-	e.audience = "a";
+	expect_test(&e);
 	tl_clock_init_pinned(&clock, (int64_t)NOW * 1000);
 	ck_assert_msg(tl_jws_verify(token, strlen(token), jwks, &e, &clock, &res) == TL_JWS_OK,
 		      "%s", res.message);
 	tl_jws_result_finish(&res);
 	free(token);
-	json_decref(h);
-	json_decref(claims);
 	tl_jwks_free(jwks);
 	tl_jose_key_free(k);
 }
@@ -447,28 +472,26 @@ START_TEST(sign_verify_each_alg)
 {
 	struct tl_jose_key *k = load_key(sign_cases[_i].key);
 	enum tl_jose_alg alg = sign_cases[_i].alg;
+	unsigned flags = TL_JWS_HEADER_TYP | TL_JWS_HEADER_KID | TL_JWS_HEADER_X5T;
 	struct tl_error err;
 	struct tl_jwks *jwks = tl_jwks_new(&err);
-	json_t *h, *claims;
-	char *token = NULL, *h_text;
+	json_t *h;
+	char *token, *h_text;
 	struct tl_jws_expect e;
 	struct tl_jws_result res;
 	size_t sig_len;
 
 	tl_jose_key_set_kid(k, "k", &err);
 	ck_assert_int_eq(tl_jose_key_make_certificate(k, "t", NOW, 1, &err), 0);
-	h = tl_jws_header_new(k, alg, TL_JWS_HEADER_TYP | TL_JWS_HEADER_KID | TL_JWS_HEADER_X5T,
-			      &err);
+	h = tl_jws_header_new(k, alg, flags, &err);
 	h_text = json_dumps(h, JSON_COMPACT);
 	/* GitHub's member order: typ, alg, x5t, kid */
 	ck_assert_msg(strncmp(h_text, "{\"typ\":\"JWT\",\"alg\":\"", 20) == 0 &&
 			      strstr(h_text, "\"x5t\":") < strstr(h_text, "\"kid\":\"k\"}"),
 		      "case %d: header %s", _i, h_text);
 	free(h_text);
-	claims = json_pack("{ss ss ss sI sI}", "iss", "https://i.example", "aud", "a", "sub", "s",
-			   "iat", (json_int_t)time(NULL), "exp", (json_int_t)time(NULL) + 60);
-	ck_assert_msg(tl_jws_sign(k, alg, h, claims, &token, &err) == 0, "case %d: %s", _i,
-		      err.message);
+	json_decref(h);
+	token = sign_test_token(k, alg, flags, (int64_t)time(NULL), 60);
 	/* ES signatures are raw R||S: 64, 96, 132 bytes */
 	sig_len = tl_b64url_decoded_len(strlen(strrchr(token, '.') + 1));
 	if (tl_jose_key_kty(k) == TL_JOSE_KTY_EC)
@@ -478,9 +501,7 @@ START_TEST(sign_verify_each_alg)
 	else
 		ck_assert_uint_eq(sig_len, tl_jose_key_bits(k) / 8);
 	tl_jwks_add(jwks, k, &err);
-	tl_jws_expect_init(&e);
-	e.issuer = "https://i.example";
-	e.audience = "a";
+	expect_test(&e);
 	/* NULL clock: the system's time */
 	ck_assert_msg(tl_jws_verify(token, strlen(token), jwks, &e, NULL, &res) == TL_JWS_OK,
 		      "case %d: %s", _i, res.message);
@@ -494,8 +515,6 @@ START_TEST(sign_verify_each_alg)
 			 TL_JWS_ALG_NOT_ALLOWED);
 	tl_jws_result_finish(&res);
 	free(token);
-	json_decref(h);
-	json_decref(claims);
 	tl_jwks_free(jwks);
 	tl_jose_key_free(k);
 }
@@ -556,16 +575,12 @@ START_TEST(expect_zero_is_strict)
 	struct tl_jose_key *k = load_key("p256.pem");
 	struct tl_error err;
 	struct tl_jwks *jwks = tl_jwks_new(&err);
-	json_t *h = json_pack("{ss}", "alg", "ES256");
-	json_t *claims = json_pack("{ss ss ss sI sI}", "iss", "https://i.example", "aud", "a",
-				   "sub", "s", "iat", (json_int_t)NOW, "exp", (json_int_t)NOW + 10);
-	char *token = NULL;
+	char *token = sign_test_token(k, TL_JOSE_ALG_ES256, 0, NOW, 10);
 	struct tl_jws_expect e = {0};
 	struct tl_clock clock;
 	struct tl_jws_result res;
 
 	tl_jwks_add(jwks, k, &err);
-	ck_assert_int_eq(tl_jws_sign(k, TL_JOSE_ALG_ES256, h, claims, &token, &err), 0);
 	tl_clock_init_pinned(&clock, (int64_t)NOW * 1000);
 	ck_assert_int_eq(tl_jws_verify(token, strlen(token), jwks, &e, &clock, &res),
 			 TL_JWS_KID_MISSING);
@@ -586,9 +601,11 @@ START_TEST(expect_zero_is_strict)
 	ck_assert_ptr_nonnull(res.claims);
 	tl_jws_result_finish(&res);
 	tl_jws_result_finish(NULL);
+	/* no JWKS at all is an empty one */
+	ck_assert_int_eq(tl_jws_verify(token, strlen(token), NULL, &e, &clock, &res),
+			 TL_JWS_JWKS_EMPTY);
+	tl_jws_result_finish(&res);
 	free(token);
-	json_decref(h);
-	json_decref(claims);
 	tl_jwks_free(jwks);
 	tl_jose_key_free(k);
 }
@@ -610,7 +627,7 @@ verify_loop(void *p)
 	struct tl_jws_expect e;
 	struct tl_jws_result res;
 
-	tl_jws_expect_init(&e);
+	expect_test(&e);
 	for (int i = 0; i < 50; i++) {
 		if (tl_jws_verify(a->good, strlen(a->good), a->jwks, &e, NULL, &res) != TL_JWS_OK)
 			a->failures++;
@@ -628,17 +645,13 @@ START_TEST(threads_share_jwks)
 	struct tl_jose_key *k = load_key("p256.pem");
 	struct tl_error err;
 	struct tl_jwks *jwks = tl_jwks_new(&err);
-	json_t *h, *claims;
-	char *good = NULL, *bad;
+	char *good, *bad;
 	pthread_t t[4];
 	struct thread_arg args[4];
 
 	tl_jose_key_set_kid(k, "k", &err);
 	tl_jwks_add(jwks, k, &err);
-	h = tl_jws_header_new(k, TL_JOSE_ALG_ES256, TL_JWS_HEADER_KID, &err);
-	claims = json_pack("{ss ss ss sI sI}", "iss", "https://i.example", "aud", "a", "sub", "s",
-			   "iat", (json_int_t)time(NULL), "exp", (json_int_t)time(NULL) + 600);
-	ck_assert_int_eq(tl_jws_sign(k, TL_JOSE_ALG_ES256, h, claims, &good, &err), 0);
+	good = sign_test_token(k, TL_JOSE_ALG_ES256, TL_JWS_HEADER_KID, (int64_t)time(NULL), 600);
 	bad = strdup(good);
 	bad[strlen(bad) - 10] = bad[strlen(bad) - 10] == 'A' ? 'B' : 'A';
 	for (int i = 0; i < 4; i++) {
@@ -651,8 +664,6 @@ START_TEST(threads_share_jwks)
 	}
 	free(good);
 	free(bad);
-	json_decref(h);
-	json_decref(claims);
 	tl_jwks_free(jwks);
 	tl_jose_key_free(k);
 }
