@@ -688,7 +688,8 @@ load_part(const unsigned char *text, size_t len, bool is_header, json_t **out,
 	tl_error_clear(&err);
 	v = tl_json_load((const char *)text, len, &limits, is_header ? "header" : "claims", &err);
 	if (!v) {
-		if (err.code == TL_ERR_NOMEM)
+		/* lib/json reports jansson's allocation failures as syntax errors */
+		if (err.code == TL_ERR_NOMEM || strstr(err.message, "out of memory"))
 			return fail(res, TL_JWS_INTERNAL, "out of memory");
 		if (err.code == TL_ERR_LIMIT)
 			return fail(res,
@@ -698,8 +699,15 @@ load_part(const unsigned char *text, size_t len, bool is_header, json_t **out,
 		v = json_loadb((const char *)text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
 			       NULL);
 		if (v) {
-			fail(res, is_header ? TL_JWS_HEADER_NOT_OBJECT : TL_JWS_PAYLOAD_NOT_OBJECT,
-			     "found %s", tl_json_type_name(v));
+			/* An object now means the first parse failed for want of
+			 * memory, whatever jansson's message said. */
+			if (json_is_object(v))
+				fail(res, TL_JWS_INTERNAL, "JSON parser failed: %s", err.message);
+			else
+				fail(res,
+				     is_header ? TL_JWS_HEADER_NOT_OBJECT
+					       : TL_JWS_PAYLOAD_NOT_OBJECT,
+				     "found %s", tl_json_type_name(v));
 			json_decref(v);
 			return res->reason;
 		}

@@ -15,7 +15,9 @@
  *   claims | payload_raw | payload_hex | claims_set, claims_del, filler
  *   signature_from  {overrides}: replace the signature by the one of a
  *                second token built with these overrides
- *   mutate       [{op, part, at, text}] edits of the compact string
+ *   mutate       [{op, part, at, text}] edits of the compact string:
+ *                append, prepend, insert, replace_part, drop_part,
+ *                truncate_part, std_alphabet, noncanonical, flip, high_s
  *   jwks         [key stems] | {JWKS object}; default: the standard set
  *   jwks_set     {kid: {member: value}} edits of the listed JWKs
  *   now          pinned clock (Unix seconds)
@@ -30,10 +32,14 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jose/base64url.h"
 #include "jose/jws.h"
 #include "json/json.h"
 #include "test-common.h"
@@ -335,6 +341,35 @@ splice(char *t, size_t at, size_t remove, const char *insert)
 
 static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
+/*
+ * Replaces the S half of a raw ECDSA signature (part 2 at s, l) by n - S:
+ * the other valid signature of the same message (reference/reliability.md
+ * §2.3 S7, ECDSA malleability).
+ */
+static char *
+high_s(const char *name, char *t, size_t s, size_t l, const char *curve)
+{
+	int nid = strcmp(curve, "P-256") == 0	? NID_X9_62_prime256v1
+		  : strcmp(curve, "P-384") == 0 ? NID_secp384r1
+						: NID_secp521r1;
+	EC_GROUP *group = EC_GROUP_new_by_curve_name(nid);
+	unsigned char sig[132];
+	size_t n = 0, half;
+	BIGNUM *bs;
+	char enc[200];
+
+	ck_assert_msg(group != NULL, "case %s: curve %s", name, curve);
+	ck_assert_int_eq(tl_b64url_decode(t + s, l, sig, &n, NULL), TL_B64URL_OK);
+	half = n / 2;
+	bs = BN_bin2bn(sig + half, (int)half, NULL);
+	BN_sub(bs, EC_GROUP_get0_order(group), bs);
+	BN_bn2binpad(bs, sig + half, (int)half);
+	BN_free(bs);
+	EC_GROUP_free(group);
+	tl_b64url_encode(sig, n, enc);
+	return splice(t, s, l, enc);
+}
+
 static char *
 mutate(const char *name, char *t, const json_t *op)
 {
@@ -388,6 +423,8 @@ mutate(const char *name, char *t, const json_t *op)
 		t[pos] = t[pos] == 'A' ? 'B' : 'A';
 		return t;
 	}
+	if (strcmp(o, "high_s") == 0)
+		return high_s(name, t, s, l, json_string_value(json_object_get(op, "curve")));
 	ck_abort_msg("case %s: unknown mutate op '%s'", name, o);
 	return t;
 }
@@ -575,6 +612,7 @@ START_TEST(corpus_size)
 {
 	int accept = 0, reject = 0;
 	unsigned algs = 0;
+	bool reasons_seen[TL_JWS_REASON_COUNT] = {false};
 
 	for (int i = 0; i < case_count; i++) {
 		char path[1024];
@@ -591,10 +629,17 @@ START_TEST(corpus_size)
 				algs |= TL_JOSE_ALG_BIT(tl_jose_alg_from_name(alg));
 		} else {
 			reject++;
+			if (tl_jws_reason_from_name(r) > 0)
+				reasons_seen[tl_jws_reason_from_name(r)] = true;
 		}
 		json_decref(c);
 	}
 	ck_assert_msg(reject >= 60, "only %d reject cases", reject);
+	/* every refusal the verifier can give is pinned by at least one case */
+	for (int r = 0; r < TL_JWS_REASON_COUNT; r++)
+		ck_assert_msg(r == TL_JWS_OK || r == TL_JWS_INTERNAL || reasons_seen[r],
+			      "no corpus case expects '%s'",
+			      tl_jws_reason_name((enum tl_jws_reason)r));
 	ck_assert_msg(algs == TL_JOSE_ALGS_ALL, "accept cases do not cover all nine algorithms");
 	ck_assert_int_gt(accept, 9);
 }

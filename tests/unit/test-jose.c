@@ -611,6 +611,70 @@ START_TEST(expect_zero_is_strict)
 }
 END_TEST
 
+/* --- allocation failure: never an accept (reliability.md §1.6, libjwt's OOM fail-open) --- */
+
+static int alloc_countdown;
+
+static void *
+failing_malloc(size_t n)
+{
+	if (alloc_countdown > 0 && --alloc_countdown == 0)
+		return NULL;
+	return malloc(n);
+}
+
+START_TEST(oom_never_accepts)
+{
+	struct tl_jose_key *k = load_key("p256.pem");
+	struct tl_error err;
+	struct tl_jwks *jwks = tl_jwks_new(&err);
+	char *good = sign_test_token(k, TL_JOSE_ALG_ES256, TL_JWS_HEADER_KID, NOW, 60);
+	char *expired = sign_test_token(k, TL_JOSE_ALG_ES256, TL_JWS_HEADER_KID, NOW - 3600, 60);
+	struct tl_jws_expect e;
+	struct tl_clock clock;
+	struct tl_jws_result res;
+	int failed_runs = 0;
+
+	tl_jose_key_set_kid(k, "k", &err);
+	tl_jwks_add(jwks, k, &err);
+	expect_test(&e);
+	tl_clock_init_pinned(&clock, (int64_t)NOW * 1000);
+	/*
+	 * Fail the 1st, 2nd, ... jansson allocation until a run needs none.
+	 * The expired token must never pass. The good one must not pass with
+	 * claims other than those signed: jansson 2.14 ignores a failed
+	 * append while lexing a string (lex_save) and silently returns a
+	 * shorter string, so "iss" can lose a character. Here every claim is
+	 * checked, so that shows up as a refusal, which is what is asserted.
+	 */
+	for (int n = 1; n < 400; n++) {
+		enum tl_jws_reason rg, rx;
+		json_set_alloc_funcs(failing_malloc, free);
+		alloc_countdown = n;
+		rx = tl_jws_verify(expired, strlen(expired), jwks, &e, &clock, &res);
+		tl_jws_result_finish(&res);
+		alloc_countdown = n;
+		rg = tl_jws_verify(good, strlen(good), jwks, &e, &clock, &res);
+		json_set_alloc_funcs(malloc, free);
+		ck_assert_msg(rx != TL_JWS_OK, "allocation %d failed: expired token accepted", n);
+		if (alloc_countdown == 0) {
+			failed_runs++;
+			ck_assert_msg(rg != TL_JWS_OK, "allocation %d failed, still accepted", n);
+		} else {
+			ck_assert_msg(rg == TL_JWS_OK, "allocation %d: %s", n, res.message);
+			tl_jws_result_finish(&res);
+			break;
+		}
+		tl_jws_result_finish(&res);
+	}
+	ck_assert_int_gt(failed_runs, 3);
+	free(good);
+	free(expired);
+	tl_jwks_free(jwks);
+	tl_jose_key_free(k);
+}
+END_TEST
+
 /* --- threads: one JWKS, many verifiers --------------------------------------- */
 
 struct thread_arg {
@@ -701,6 +765,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, reason_table);
 	tcase_add_test(tc, expect_zero_is_strict);
 	tcase_add_test(tc, threads_share_jwks);
+	tcase_add_test(tc, oom_never_accepts);
 	suite_add_tcase(s, tc);
 
 	srunner_add_suite(sr, s);
