@@ -160,6 +160,11 @@ tl_jose_key_from_pkey(EVP_PKEY *pkey, struct tl_error *err)
 	}
 	if (EVP_PKEY_is_a(pkey, "RSA")) {
 		kty = TL_JOSE_KTY_RSA;
+		if (EVP_PKEY_get_bits(pkey) > TL_JOSE_RSA_MAX_BITS) {
+			tl_error_set(err, TL_ERR_LIMIT, "RSA key of %d bits, more than %d",
+				     EVP_PKEY_get_bits(pkey), TL_JOSE_RSA_MAX_BITS);
+			return NULL;
+		}
 	} else if (EVP_PKEY_is_a(pkey, "EC")) {
 		kty = TL_JOSE_KTY_EC;
 		curve = curve_of(pkey);
@@ -518,8 +523,10 @@ tl_jose_key_load_file(const char *path, struct tl_error *err)
 	size_t len = 0, i = 0;
 	struct tl_jose_key *key;
 
-	if (tl_file_read(path, KEY_FILE_MAX, &data, &len, err) < 0)
+	if (tl_file_read(path, KEY_FILE_MAX, &data, &len, err) < 0) {
+		tl_error_locate_file(err, path, 0, 0);
 		return NULL;
+	}
 	while (i < len && (data[i] == ' ' || data[i] == '\n' || data[i] == '\t' || data[i] == '\r'))
 		i++;
 	if (i < len && data[i] == '{') {

@@ -68,6 +68,9 @@ bool tl_jose_alg_is_pss(enum tl_jose_alg alg);
 
 /* Minimum RSA modulus for any use (RFC 7518 §3.3, §3.5). */
 #define TL_JOSE_RSA_MIN_BITS 2048
+/* Larger moduli are refused when a key is built: a JWKS entry must not
+ * make every verification arbitrarily slow. */
+#define TL_JOSE_RSA_MAX_BITS 8192
 
 struct tl_jose_key;
 

@@ -165,6 +165,36 @@ START_TEST(key_generate)
 }
 END_TEST
 
+/* No passphrase prompt, no oversized modulus, no garbage. */
+START_TEST(key_load_refuses)
+{
+	static const struct {
+		const char *file;
+		enum tl_errcode code;
+		const char *fragment;
+	} files[] = {
+		{"p256-encrypted.pem", TL_ERR_CRYPTO, "not a PEM"},
+		{"rsa8200-too-big.pem", TL_ERR_LIMIT, "8200 bits"},
+		{"no-such-key.pem", TL_ERR_NOT_FOUND, "cannot open"},
+	};
+	struct tl_error err;
+	char path[1024];
+
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", tl_test_arg(0), files[i].file);
+		tl_error_clear(&err);
+		ck_assert_msg(tl_jose_key_load_file(path, &err) == NULL, "%s loaded",
+			      files[i].file);
+		ck_assert_msg(err.code == files[i].code && strstr(err.message, files[i].fragment),
+			      "%s: %s: %s", files[i].file, tl_errcode_name(err.code), err.message);
+		ck_assert_str_eq(err.file, path);
+	}
+	tl_error_clear(&err);
+	ck_assert_ptr_null(tl_jose_key_load_pem("junk", 4, &err));
+	ck_assert_int_eq(err.code, TL_ERR_CRYPTO);
+}
+END_TEST
+
 START_TEST(key_thumbprint_rfc7638)
 {
 	/* RFC 7638 §3.1: the example key and its thumbprint. */
@@ -747,6 +777,7 @@ tl_test_add_suites(SRunner *sr)
 
 	tc = tcase_create("keys");
 	tcase_add_test(tc, key_generate);
+	tcase_add_test(tc, key_load_refuses);
 	tcase_add_test(tc, key_thumbprint_rfc7638);
 	tcase_add_test(tc, key_jwk_roundtrip);
 	tcase_add_test(tc, key_private_jwk_file);
