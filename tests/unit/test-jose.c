@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -705,6 +706,177 @@ START_TEST(oom_never_accepts)
 }
 END_TEST
 
+/*
+ * reliability.md §4.6 F3: every byte of a valid token changed by +1, -1
+ * or replaced by '=', '.', '!', '\n'; prefixes, suffixes and part swaps.
+ * Not one mutant may verify.
+ */
+static int
+sweep(const char *token, const struct tl_jwks *jwks, const struct tl_jws_expect *e,
+      const struct tl_clock *clock)
+{
+	static const char repl[] = {'=', '.', '!', '\n'};
+	size_t n = strlen(token);
+	char *m = malloc(n + 2);
+	struct tl_jws_result res;
+	int mutants = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		for (int k = 0; k < 6; k++) {
+			memcpy(m, token, n + 1);
+			m[i] = k == 0	? (char)(token[i] + 1)
+			       : k == 1 ? (char)(token[i] - 1)
+					: repl[k - 2];
+			if (m[i] == token[i])
+				continue;
+			ck_assert_msg(tl_jws_verify(m, n, jwks, e, clock, &res) != TL_JWS_OK,
+				      "mutant accepted: byte %zu -> 0x%02x", i,
+				      (unsigned char)m[i]);
+			tl_jws_result_finish(&res);
+			mutants++;
+		}
+	}
+	for (const char *c = "A.=- "; *c; c++) {
+		/* append and prepend one character */
+		m[0] = *c;
+		memcpy(m + 1, token, n + 1);
+		ck_assert(tl_jws_verify(m, n + 1, jwks, e, clock, &res) != TL_JWS_OK);
+		tl_jws_result_finish(&res);
+		memcpy(m, token, n);
+		m[n] = *c;
+		ck_assert(tl_jws_verify(m, n + 1, jwks, e, clock, &res) != TL_JWS_OK);
+		tl_jws_result_finish(&res);
+		mutants += 2;
+	}
+	/* header and payload swapped */
+	{
+		const char *d1 = strchr(token, '.'), *d2 = strchr(d1 + 1, '.');
+		size_t hl = (size_t)(d1 - token), pl = (size_t)(d2 - d1 - 1);
+		memcpy(m, d1 + 1, pl);
+		m[pl] = '.';
+		memcpy(m + pl + 1, token, hl);
+		memcpy(m + pl + 1 + hl, d2, strlen(d2) + 1);
+		ck_assert(tl_jws_verify(m, n, jwks, e, clock, &res) != TL_JWS_OK);
+		tl_jws_result_finish(&res);
+		mutants++;
+	}
+	/* the unmutated token does verify: the sweep is not vacuous */
+	ck_assert_int_eq(tl_jws_verify(token, n, jwks, e, clock, &res), TL_JWS_OK);
+	tl_jws_result_finish(&res);
+	free(m);
+	return mutants;
+}
+
+START_TEST(mutation_sweep)
+{
+	static const struct {
+		const char *key;
+		enum tl_jose_alg alg;
+	} tokens[] = {{"rsa2048.pem", TL_JOSE_ALG_RS256}, {"p256.pem", TL_JOSE_ALG_ES256}};
+	struct tl_jose_key *k = load_key(tokens[_i].key);
+	struct tl_error err;
+	struct tl_jwks *jwks = tl_jwks_new(&err);
+	char *token;
+	struct tl_jws_expect e;
+	struct tl_clock clock;
+
+	tl_jose_key_set_kid(k, "k", &err);
+	tl_jwks_add(jwks, k, &err);
+	token = sign_test_token(k, tokens[_i].alg, TL_JWS_HEADER_TYP | TL_JWS_HEADER_KID, NOW, 60);
+	expect_test(&e);
+	tl_clock_init_pinned(&clock, (int64_t)NOW * 1000);
+	ck_assert_int_gt(sweep(token, jwks, &e, &clock), 5 * (int)strlen(token));
+	free(token);
+	tl_jwks_free(jwks);
+	tl_jose_key_free(k);
+}
+END_TEST
+
+/* --- OpenSSL allocation failure (reliability.md §4.6 F16) ---------------- */
+
+static int crypto_countdown;
+static bool crypto_hooked;
+
+static void *
+crypto_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (crypto_countdown > 0 && --crypto_countdown == 0)
+		return NULL;
+	return malloc(n);
+}
+
+static void *
+crypto_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (crypto_countdown > 0 && --crypto_countdown == 0)
+		return NULL;
+	return realloc(p, n);
+}
+
+static void
+crypto_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	free(p);
+}
+
+/*
+ * Failing the n-th OpenSSL allocation inside a verification never turns
+ * a bad token into an accept, and (under ASan and valgrind) the error
+ * paths leak and corrupt nothing.
+ */
+START_TEST(crypto_oom_never_accepts)
+{
+	struct tl_jose_key *k;
+	struct tl_error err;
+	struct tl_jwks *jwks;
+	char *good, *bad;
+	struct tl_jws_expect e;
+	struct tl_clock clock;
+	struct tl_jws_result res;
+	int failed_runs = 0;
+
+	ck_assert_msg(crypto_hooked, "OpenSSL allocated before the hook could be set");
+	k = load_key("p256.pem");
+	jwks = tl_jwks_new(&err);
+	tl_jose_key_set_kid(k, "k", &err);
+	tl_jwks_add(jwks, k, &err);
+	good = sign_test_token(k, TL_JOSE_ALG_ES256, TL_JWS_HEADER_KID, NOW, 60);
+	bad = strdup(good);
+	bad[strlen(bad) - 10] = bad[strlen(bad) - 10] == 'A' ? 'B' : 'A';
+	expect_test(&e);
+	tl_clock_init_pinned(&clock, (int64_t)NOW * 1000);
+	for (int n = 1; n < 1000; n++) {
+		enum tl_jws_reason rg, rb;
+		crypto_countdown = n;
+		rb = tl_jws_verify(bad, strlen(bad), jwks, &e, &clock, &res);
+		tl_jws_result_finish(&res);
+		crypto_countdown = n;
+		rg = tl_jws_verify(good, strlen(good), jwks, &e, &clock, &res);
+		tl_jws_result_finish(&res);
+		ck_assert_msg(rb != TL_JWS_OK, "OpenSSL allocation %d failed: bad token accepted",
+			      n);
+		if (crypto_countdown != 0) {
+			crypto_countdown = 0;
+			ck_assert_int_eq(rg, TL_JWS_OK);
+			break;
+		}
+		failed_runs++;
+	}
+	crypto_countdown = 0;
+	ck_assert_int_gt(failed_runs, 3);
+	free(good);
+	free(bad);
+	tl_jwks_free(jwks);
+	tl_jose_key_free(k);
+}
+END_TEST
+
 /* --- threads: one JWKS, many verifiers --------------------------------------- */
 
 struct thread_arg {
@@ -769,6 +941,9 @@ tl_test_add_suites(SRunner *sr)
 	Suite *s = suite_create("jose");
 	TCase *tc;
 
+	/* Must come before OpenSSL's first allocation in this process. */
+	crypto_hooked = CRYPTO_set_mem_functions(crypto_malloc, crypto_realloc, crypto_free) == 1;
+
 	tc = tcase_create("base64url");
 	tcase_add_test(tc, b64_vectors);
 	tcase_add_loop_test(tc, b64_rejects, 0, sizeof b64_bad / sizeof b64_bad[0]);
@@ -797,6 +972,8 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, expect_zero_is_strict);
 	tcase_add_test(tc, threads_share_jwks);
 	tcase_add_test(tc, oom_never_accepts);
+	tcase_add_test(tc, crypto_oom_never_accepts);
+	tcase_add_loop_test(tc, mutation_sweep, 0, 2);
 	suite_add_tcase(s, tc);
 
 	srunner_add_suite(sr, s);
