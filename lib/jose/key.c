@@ -622,7 +622,9 @@ tl_jose_key_set_alg(struct tl_jose_key *key, enum tl_jose_alg alg, struct tl_err
 	const char *why;
 
 	key->alg = TL_JOSE_ALG_INVALID;
-	if (!tl_jose_key_fits(key, alg, &why)) {
+	/* Size is a use-time rule (tl_jose_key_fits, the JWKS): a weak key
+	 * keeps its published alg so the refusal can say "too small". */
+	if (!tl_jose_key_fits(key, alg, &why) && strcmp(why, "size") != 0) {
 		key->alg = old;
 		return tl_error_set(err, TL_ERR_INVALID, "algorithm %s does not fit a %s key (%s)",
 				    alg_valid(alg) ? algs[alg].name : "(invalid)",
