@@ -693,6 +693,8 @@ request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) TL_PRINTF(2, 0);
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
