@@ -233,7 +233,7 @@ compile_segments(struct parser *p, const char *text, size_t len, bool like, bool
 					segs[n] =
 						(struct seg){.kind = SEG_LIT, .text = in, .len = 1};
 				n++;
-				i += 5;
+				i += 4;
 				continue;
 			}
 			const char *comma = memchr(in, ',', inlen);
