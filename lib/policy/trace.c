@@ -56,11 +56,16 @@ type_noun(enum op_family f)
 static int
 put_list(struct tl_buf *b, const char *const *v, size_t n, const char *sep, struct tl_error *err)
 {
+	/* A person reads ten values; the JSON lists carry them all. */
+	const size_t shown = 10;
+
 	if (n == 0)
 		return tl_buf_append_str(b, "[] (no values)", err);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && i < shown; i++)
 		if (tl_buf_printf(b, err, "%s'%s'", i ? sep : "", v[i]) < 0)
 			return -1;
+	if (n > shown)
+		return tl_buf_printf(b, err, "%s... (%zu more)", sep, n - shown);
 	return 0;
 }
 
