@@ -82,6 +82,34 @@ START_TEST(explain_cases)
 }
 END_TEST
 
+/* docs/explain.md shows this transcript; the golden file keeps it honest. */
+START_TEST(explain_matches_the_documented_transcript)
+{
+	const char *dir = getenv("POLICY_EXPLAIN_DATA");
+	char policy[1024], context[1024], golden[1024];
+	static char out[65536], errb[4096], want[65536];
+
+	ck_assert_ptr_nonnull(dir);
+	snprintf(policy, sizeof(policy), "%s/github-policy.json", dir);
+	snprintf(context, sizeof(context), "%s/context-pull-request.json", dir);
+	snprintf(golden, sizeof(golden), "%s/context-pull-request.expected.txt", dir);
+	char *argv[] = {(char *)tl_test_program("TRUSTLAB"),
+			"explain",
+			"--policy",
+			policy,
+			"--context",
+			context,
+			NULL};
+	ck_assert_int_eq(tl_test_run(argv, 10000, out, sizeof(out), errb, sizeof(errb)), 1);
+	FILE *f = fopen(golden, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(want, 1, sizeof(want) - 1, f);
+	want[n] = '\0';
+	fclose(f);
+	ck_assert_str_eq(out, want);
+}
+END_TEST
+
 void
 tl_test_add_suites(SRunner *sr)
 {
@@ -89,6 +117,7 @@ tl_test_add_suites(SRunner *sr)
 	TCase *tc = tcase_create("cli");
 
 	tcase_add_loop_test(tc, explain_cases, 0, sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, explain_matches_the_documented_transcript);
 	suite_add_tcase(s, tc);
 	srunner_add_suite(sr, s);
 }
