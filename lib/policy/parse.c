@@ -502,7 +502,11 @@ compile_value(struct parser *p, struct condition *c, struct pvalue *v, const jso
 		snprintf(numbuf, sizeof(numbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(j));
 		text = numbuf;
 	} else if (json_is_real(j)) {
-		snprintf(numbuf, sizeof(numbuf), "%.17g", json_real_value(j));
+		/* The shortest form that reads back the same: 0.1, not 0.1000...1. */
+		double d = json_real_value(j);
+		snprintf(numbuf, sizeof(numbuf), "%.15g", d);
+		if (strtod(numbuf, NULL) != d)
+			snprintf(numbuf, sizeof(numbuf), "%.17g", d);
 		text = numbuf;
 	} else if (json_is_boolean(j)) {
 		text = json_is_true(j) ? "true" : "false";
