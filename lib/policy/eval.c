@@ -256,8 +256,8 @@ enum vmatch {
  * is unusable and matches nothing (reference/sts.md §3.6).
  */
 static bool
-resolve_vars(const struct pvalue *pv, const struct pattern *pats, size_t npats,
-	     const struct tl_policy_context *ctx, struct span *vars)
+resolve_vars(const struct pattern *pats, size_t npats, const struct tl_policy_context *ctx,
+	     struct span *vars)
 {
 	for (size_t k = 0; k < npats; k++) {
 		for (size_t i = 0; i < pats[k].nsegs; i++) {
@@ -275,7 +275,6 @@ resolve_vars(const struct pvalue *pv, const struct pattern *pats, size_t npats,
 				return false;
 		}
 	}
-	(void)pv;
 	return true;
 }
 
@@ -372,13 +371,13 @@ match_value(const struct condition *c, const char *r, const struct tl_policy_con
 
 		switch (op->family) {
 		case FAM_STRING:
-			if (pv->nvars && !resolve_vars(pv, &pv->u.pat, 1, ctx, vars))
+			if (pv->nvars && !resolve_vars(&pv->u.pat, 1, ctx, vars))
 				continue;
 			m = tl_policy_pattern_match(&pv->u.pat, vars, r, rlen,
 						    op->cmp == CMP_EQ_ICASE);
 			break;
 		case FAM_ARN:
-			if (pv->nvars && !resolve_vars(pv, pv->u.arn, ARN_PARTS, ctx, vars))
+			if (pv->nvars && !resolve_vars(pv->u.arn, ARN_PARTS, ctx, vars))
 				continue;
 			m = true;
 			for (int k = 0; m && k < ARN_PARTS; k++)
