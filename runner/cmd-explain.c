@@ -24,7 +24,7 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: trustlab explain --policy FILE --context FILE [--format text|json]\n"
-		"                        [--max-size N]\n"
+		"                        [--max-size N] [--shared-provider-controls]\n"
 		"\n"
 		"Evaluates a role trust policy for one sts:AssumeRoleWithWebIdentity request, as\n"
 		"IAM would, and prints the decision and why: each statement, each condition, the\n"
@@ -44,6 +44,10 @@ usage(FILE *out)
 		"  --format FORMAT  text (default) or json\n"
 		"  --max-size N     policy size quota in non-whitespace characters (default 2048,\n"
 		"                   at most 4096)\n"
+		"  --shared-provider-controls\n"
+		"                   also refuse what AWS refuses for shared OIDC providers\n"
+		"                   (GitHub, GitLab.com, HCP Terraform, ...): an Allow without\n"
+		"                   a StringEquals/StringLike condition pinning :sub\n"
 		"\n"
 		"Exit status: 0 allow, 1 deny (explicit or implicit), 2 invalid input (a policy\n"
 		"IAM would refuse: MalformedPolicyDocument or LimitExceeded, or a bad context).\n"
@@ -107,6 +111,7 @@ tl_cmd_explain(int argc, char **argv)
 		{"context", required_argument, NULL, 'c'},
 		{"format", required_argument, NULL, 'f'},
 		{"max-size", required_argument, NULL, 'm'},
+		{"shared-provider-controls", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -137,6 +142,9 @@ tl_cmd_explain(int argc, char **argv)
 					optarg, TL_POLICY_SIZE_MAX);
 				return TL_EXIT_USAGE;
 			}
+			break;
+		case 's':
+			limits.shared_provider_controls = true;
 			break;
 		case 'h':
 			usage(stdout);

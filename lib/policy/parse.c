@@ -65,6 +65,7 @@ struct arena_block {
 
 struct parser {
 	struct tl_policy *policy;
+	bool stmt_array; /* Statement is a list (for paths) */
 	struct tl_error *err;
 	struct tl_jpath path;
 };
@@ -1122,6 +1123,7 @@ parse_document(struct parser *p, const json_t *doc)
 			return fail(p, TL_ERR_INVALID, "Statement is an empty list");
 		}
 		pol->nstmts = json_array_size(v);
+		p->stmt_array = true;
 	} else if (json_is_object(v)) {
 		pol->nstmts = 1;
 	} else {
@@ -1150,6 +1152,127 @@ parse_document(struct parser *p, const json_t *doc)
 					    pol->stmts[i].sid, k);
 			}
 		tl_jpath_pop(&p->path, mark);
+	}
+	return 0;
+}
+
+/* --- shared OIDC providers (reference/sts.md §3.8) ----------------------- */
+
+/* The AWS table as captured 2026-09-11; keys are the accepted claim names. */
+static const struct {
+	const char *issuer;
+	const char *keys[2];
+} shared_providers[] = {
+	{"token.actions.githubusercontent.com", {"sub", "job_workflow_ref"}},
+	{"oidc-configuration.audit-log.githubusercontent.com", {"sub"}},
+	{"vstoken.actions.githubusercontent.com", {"sub"}},
+	{"gitlab.com", {"sub"}},
+	{"app.terraform.io", {"sub"}},
+	{"agent.buildkite.com", {"sub"}},
+	{"oidc.codefresh.io", {"sub"}},
+	{"studio.datachain.ai/api", {"sub"}},
+	{"scalr.io", {"sub"}},
+	{"tokens.cloud.shisho.dev", {"sub"}},
+	{"proidc.upbound.io", {"sub"}},
+	{"cognito-identity.amazonaws.com", {"aud"}},
+	{"api.pulumi.com/oidc", {"aud"}},
+	{"sandboxes.cloud", {"aud"}},
+	{"oidc.vercel.com", {"aud"}},
+};
+
+/* The issuer a Federated principal names: the ARN's provider part, or the name. */
+static const char *
+principal_issuer(const char *principal)
+{
+	const char *slash = strstr(principal, ":oidc-provider/");
+
+	return slash ? slash + strlen(":oidc-provider/") : principal;
+}
+
+/*
+ * "Scoped to all": empty, or only wildcards with at least one `*`. AWS
+ * refuses "*", "**", "*?" and "" and accepts "?", "[]" and "repo:*": the
+ * check is syntactic, whatever the operator.
+ */
+static bool
+value_scoped_to_all(const char *v)
+{
+	return *v == '\0' || (strspn(v, "*?") == strlen(v) && strchr(v, '*'));
+}
+
+static bool
+pins_claim(const struct statement *st, const char *issuer, const char *const keys[2])
+{
+	for (size_t k = 0; k < st->nconds; k++) {
+		const struct condition *c = &st->conds[k];
+		size_t ilen = strlen(issuer);
+
+		/* StringEquals, StringLike, StringEqualsIgnoreCase, qualified
+		 * or not; never negated or IfExists. */
+		if (c->op->family != FAM_STRING || c->op->negated || c->if_exists)
+			continue;
+		if (strncasecmp(c->key, issuer, ilen) != 0 || c->key[ilen] != ':')
+			continue;
+		bool named = false;
+		for (int i = 0; i < 2 && keys[i]; i++)
+			named |= strcasecmp(c->key + ilen + 1, keys[i]) == 0;
+		if (!named)
+			continue;
+		bool all = false;
+		for (size_t i = 0; i < c->nvalues; i++)
+			all |= value_scoped_to_all(c->value_texts[i]);
+		if (!all)
+			return true;
+	}
+	return false;
+}
+
+static int
+check_shared_providers(struct parser *p)
+{
+	const struct tl_policy *pol = p->policy;
+
+	for (size_t i = 0; i < pol->nstmts; i++) {
+		const struct statement *st = &pol->stmts[i];
+		bool arwwi = false;
+
+		if (!st->allow)
+			continue;
+		for (size_t a = 0; a < st->nactions; a++)
+			arwwi |= pattern_matches_str(&st->actions[a].pat,
+						     "sts:assumerolewithwebidentity");
+		if (st->not_action ? arwwi : !arwwi)
+			continue;
+		for (size_t f = 0; f < st->principal.nfederated; f++) {
+			const char *principal = st->principal.federated[f];
+			const char *issuer = principal_issuer(principal);
+			for (size_t k = 0; k < sizeof(shared_providers) / sizeof(*shared_providers);
+			     k++) {
+				if (strcmp(issuer, shared_providers[k].issuer) != 0)
+					continue;
+				if (pins_claim(st, issuer, shared_providers[k].keys))
+					continue;
+				tl_jpath_init(&p->path, NULL);
+				tl_jpath_push_key(&p->path, "Statement");
+				if (p->stmt_array)
+					tl_jpath_push_index(&p->path, i);
+				if (shared_providers[k].keys[1])
+					return fail(
+						p, TL_ERR_INVALID,
+						"Trust policy with trusted principal %s must "
+						"evaluate, using StringEquals, StringLike or "
+						"StringEqualsIgnoreCase, %s:%s or %s:%s which is "
+						"not scoped to all.",
+						principal, issuer, shared_providers[k].keys[0],
+						issuer, shared_providers[k].keys[1]);
+				return fail(p, TL_ERR_INVALID,
+					    "Trust policy with trusted principal %s must evaluate, "
+					    "using StringEquals, StringLike or "
+					    "StringEqualsIgnoreCase, %s:%s which is not scoped to "
+					    "all.",
+					    principal, issuer, shared_providers[k].keys[0]);
+			}
+		}
 	}
 	return 0;
 }
@@ -1189,7 +1312,8 @@ tl_policy_parse(const char *json, size_t len, const struct tl_policy_limits *lim
 		return NULL;
 	}
 	tl_jpath_init(&p.path, NULL);
-	if (parse_document(&p, doc) < 0) {
+	if (parse_document(&p, doc) < 0 ||
+	    (limits && limits->shared_provider_controls && check_shared_providers(&p) < 0)) {
 		json_decref(doc);
 		tl_policy_free(p.policy);
 		return NULL;

@@ -31,6 +31,18 @@ struct tl_policy_limits {
 	/* Non-whitespace characters allowed (0: the default, 2,048); values
 	 * above TL_POLICY_SIZE_MAX (the raised quota, 4,096) are clamped. */
 	size_t max_chars;
+	/*
+	 * AWS's write-time controls for shared OIDC providers
+	 * (reference/sts.md §3.8): an Allow statement for
+	 * sts:AssumeRoleWithWebIdentity that trusts GitHub, GitLab.com, HCP
+	 * Terraform, Buildkite, ... must pin the tenant claim (`:sub`, or the
+	 * provider's alternative) with StringEquals, StringLike or
+	 * StringEqualsIgnoreCase to a value that is not "all". Off by default
+	 * (the date AWS started to enforce it is unknown, and policies saved
+	 * before are not re-checked); on, a violation is
+	 * MalformedPolicyDocument with AWS's message.
+	 */
+	bool shared_provider_controls;
 };
 
 struct tl_policy;

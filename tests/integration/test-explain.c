@@ -46,6 +46,10 @@ static const struct {
 	{{"--policy", "@github-policy.json", "--context", "@context-main.json", "--format", "xml"}, 2, NULL,
 	 "--format 'xml': expected text or json"},
 	{{"--max-size", "9000"}, 2, NULL, "expected a number from 1 to 4096"},
+	{{"--policy", "@unpinned-policy.json", "--context", "@context-main.json"}, 0, "Decision: allow", NULL},
+	{{"--policy", "@unpinned-policy.json", "--context", "@context-main.json", "--shared-provider-controls"}, 2, NULL,
+	 "MalformedPolicyDocument: Statement[0]: Trust policy with trusted principal "
+	 "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com must evaluate"},
 	{{"--help"}, 0, "Usage: trustlab explain", NULL},
 };
 /* clang-format on */

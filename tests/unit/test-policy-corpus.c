@@ -107,6 +107,7 @@ case_limits(const json_t *j)
 
 	if (json_is_integer(m))
 		l.max_chars = (size_t)json_integer_value(m);
+	l.shared_provider_controls = json_is_true(json_object_get(j, "shared_provider_controls"));
 	return l;
 }
 
