@@ -358,13 +358,46 @@ static json_t *
 cond_json(const struct trace_cond *tc)
 {
 	const struct condition *c = tc->cond;
-	json_t *req = tc->key ? string_array((const char *const *)tc->key->values, tc->key->nvalues)
-			      : json_null();
+	json_t *pv = string_array(c->value_texts, c->nvalues);
+	json_t *rv = tc->key ? string_array((const char *const *)tc->key->values, tc->key->nvalues)
+			     : json_null();
+	json_t *reason = sentence_json(cond_fn, tc, NULL);
 
-	return json_pack("{s:s, s:s, s:o, s:o*, s:b, s:o*}", "operator", c->op_text, "key", c->key,
-			 "policy_values", string_array(c->value_texts, c->nvalues),
-			 "request_values", req, "matched", tc->matched, "reason",
-			 sentence_json(cond_fn, tc, NULL));
+	if (!pv || !rv || !reason) {
+		json_decref(pv);
+		json_decref(rv);
+		json_decref(reason);
+		return NULL;
+	}
+	/* "o" steals the references, also when json_pack fails. */
+	return json_pack("{s:s, s:s, s:o, s:o, s:b, s:o}", "operator", c->op_text, "key", c->key,
+			 "policy_values", pv, "request_values", rv, "matched", tc->matched,
+			 "reason", reason);
+}
+
+static json_t *
+stmt_json(const struct trace_stmt *ts, const struct tl_policy_context *ctx)
+{
+	json_t *conds = json_array();
+	json_t *reason = sentence_json(stmt_fn, ts, ctx);
+
+	if (!conds || !reason) {
+		json_decref(conds);
+		json_decref(reason);
+		return NULL;
+	}
+	for (size_t k = 0; k < ts->nconds; k++)
+		if (json_array_append_new(conds, cond_json(&ts->conds[k])) < 0) {
+			json_decref(conds);
+			json_decref(reason);
+			return NULL;
+		}
+	return json_pack("{s:I, s:s?, s:s, s:b, s:b, s:b, s:b, s:o, s:o}", "index",
+			 (json_int_t)ts->index, "sid", ts->stmt->sid, "effect",
+			 ts->stmt->allow ? "Allow" : "Deny", "applied", ts->applied,
+			 "principal_matched", ts->principal_matched, "action_matched",
+			 ts->action_matched, "conditions_matched", ts->conditions_matched, "reason",
+			 reason, "conditions", conds);
 }
 
 json_t *
@@ -372,35 +405,23 @@ tl_policy_trace_to_json(const struct tl_policy_trace *t)
 {
 	const struct tl_policy_context *ctx = t->ctx;
 	json_t *stmts = json_array();
-	json_t *root = json_pack("{s:s, s:o*, s:{s:{s:s, s:s?}, s:s?}, s:o}", "decision",
-				 tl_policy_decision_name(t->decision), "summary",
-				 sentence_json(decision_fn, t, NULL), "request", "principal",
-				 "type", ptype_name(ctx->ptype), "value", ctx->principal, "action",
-				 ctx->action, "statements", stmts);
+	json_t *summary = sentence_json(decision_fn, t, NULL);
 
-	if (!root)
+	if (!stmts || !summary) {
+		json_decref(stmts);
+		json_decref(summary);
 		return NULL;
-	for (size_t i = 0; i < t->nstmts; i++) {
-		const struct trace_stmt *ts = &t->stmts[i];
-		json_t *conds = json_array();
-		json_t *s =
-			json_pack("{s:I, s:s?, s:s, s:b, s:b, s:b, s:b, s:o*, s:o}", "index",
-				  (json_int_t)ts->index, "sid", ts->stmt->sid, "effect",
-				  ts->stmt->allow ? "Allow" : "Deny", "applied", ts->applied,
-				  "principal_matched", ts->principal_matched, "action_matched",
-				  ts->action_matched, "conditions_matched", ts->conditions_matched,
-				  "reason", sentence_json(stmt_fn, ts, ctx), "conditions", conds);
-		if (!s || json_array_append_new(stmts, s) < 0) {
-			json_decref(root);
+	}
+	for (size_t i = 0; i < t->nstmts; i++)
+		if (json_array_append_new(stmts, stmt_json(&t->stmts[i], ctx)) < 0) {
+			json_decref(stmts);
+			json_decref(summary);
 			return NULL;
 		}
-		for (size_t k = 0; k < ts->nconds; k++)
-			if (json_array_append_new(conds, cond_json(&ts->conds[k])) < 0) {
-				json_decref(root);
-				return NULL;
-			}
-	}
-	return root;
+	return json_pack("{s:s, s:o, s:{s:{s:s, s:s?}, s:s?}, s:o}", "decision",
+			 tl_policy_decision_name(t->decision), "summary", summary, "request",
+			 "principal", "type", ptype_name(ctx->ptype), "value", ctx->principal,
+			 "action", ctx->action, "statements", stmts);
 }
 
 /* --- context from JSON ------------------------------------------------- */
