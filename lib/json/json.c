@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,46 @@ const struct tl_json_limits tl_json_default_limits = {
 	.max_bytes = 1024 * 1024,
 	.max_depth = 64,
 };
+
+/*
+ * jansson 2.14 does not always fail a parse when an allocation fails: its
+ * string lexer can drop the character it could not store and go on, so a
+ * document comes back with "12345" turned into "1345" (seen under
+ * allocation-failure injection). A parse must fail whole instead, so every
+ * jansson allocation goes through a wrapper that records a failure for the
+ * calling thread, and tl_json_load discards a document built while one
+ * occurred. The wrapper forwards to whatever allocator was installed
+ * before it (tests install failing ones), and reinstalls itself if someone
+ * replaces it.
+ */
+static _Thread_local bool alloc_failed;
+static json_malloc_t wrapped_malloc = malloc;
+static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *
+tracking_malloc(size_t size)
+{
+	void *p = wrapped_malloc(size);
+	if (!p)
+		alloc_failed = true;
+	return p;
+}
+
+static void
+track_allocations(void)
+{
+	json_malloc_t m;
+	json_free_t f;
+
+	pthread_mutex_lock(&alloc_lock);
+	json_get_alloc_funcs(&m, &f);
+	if (m != tracking_malloc) {
+		wrapped_malloc = m;
+		json_set_alloc_funcs(tracking_malloc, f);
+	}
+	pthread_mutex_unlock(&alloc_lock);
+	alloc_failed = false;
+}
 
 unsigned
 tl_json_depth(const char *text, size_t len, unsigned max_depth)
@@ -78,7 +119,12 @@ tl_json_load(const char *text, size_t len, const struct tl_json_limits *limits, 
 	 * (no JSON_ALLOW_NUL), so C string views match the parsed value. */
 	/* Zeroed: jansson leaves it untouched when its lexer cannot allocate. */
 	memset(&jerr, 0, sizeof(jerr));
+	track_allocations();
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (alloc_failed) {
+		json_decref(root);
+		return tl_error_set(err, TL_ERR_NOMEM, "out of memory parsing JSON"), NULL;
+	}
 	if (!root) {
 		/* jansson 2.14 leaves the text empty when its lexer cannot even
 		 * allocate its buffer; that too is out of memory, not bad input. */

@@ -36,11 +36,12 @@ extern void *__libc_realloc(void *p, size_t size);
 
 static atomic_long allocations;
 /*
- * The injected failure: the fail_at-th allocation made outside jansson.
- * jansson 2.14 does not survive its own allocation failures cleanly (its
- * lexer drops a character of a string and leaks), so only trustlab's
- * allocations are failed; trustlab's handling of a jansson failure is
- * still exercised through its own NULL checks of json_* results.
+ * The injected failure: the fail_at-th allocation. Calls made by
+ * libjansson itself are exempt (jansson 2.14 does not survive its own
+ * allocation failures cleanly: its lexer drops a character of a string
+ * and leaks); once lib/json has installed its tracking allocator, jansson
+ * allocates through it, from libtrustlab, and those failures are
+ * injected too: tl_json_load turns them into a whole failed parse.
  */
 static atomic_long injectable;
 static atomic_long fail_at = -1;
@@ -166,7 +167,7 @@ whole_path(void)
 {
 	struct tl_error err = {0};
 	struct tl_policy *p = tl_policy_parse(policy, strlen(policy), NULL, &err);
-	json_t *cj = json_loads(context_json, 0, NULL);
+	json_t *cj = tl_json_load(context_json, strlen(context_json), NULL, NULL, &err);
 	struct tl_policy_context *ctx = cj ? tl_policy_context_from_json(cj, &err) : NULL;
 	struct tl_policy_trace *t = NULL;
 	bool complete = false;
