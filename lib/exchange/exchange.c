@@ -381,3 +381,180 @@ tl_exchange_assume(struct tl_exchange *ex, const char *role_arn, const char *ses
 	}
 	return 0;
 }
+
+/* Fails unless the IAM call answered 200; the error names the AWS code. */
+static int
+iam_call(struct tl_exchange *ex, const char *const *params, struct tl_aws_reply *reply,
+	 struct tl_error *err)
+{
+	if (tl_exchange_aws_call(ex, "iam", params, reply, err) < 0)
+		return -1;
+	if (reply->status != 200)
+		return tl_error_set(err, TL_ERR_INVALID, "IAM %s: %s: %s", params[1],
+				    reply->code[0] ? reply->code : "HTTP error", reply->message);
+	return 0;
+}
+
+int
+tl_exchange_create_provider(struct tl_exchange *ex, const char *url, const char *const *client_ids,
+			    char *arn, size_t arn_size, struct tl_aws_reply *reply,
+			    struct tl_error *err)
+{
+	enum { MAX_IDS = 100 };
+	const char *params[8 + 2 * MAX_IDS + 1];
+	char keys[MAX_IDS][40];
+	size_t n = 0, i = 0;
+
+	params[n++] = "Action";
+	params[n++] = "CreateOpenIDConnectProvider";
+	params[n++] = "Version";
+	params[n++] = "2010-05-08";
+	params[n++] = "Url";
+	params[n++] = url;
+	for (; client_ids && client_ids[i]; i++) {
+		if (i == MAX_IDS)
+			return tl_error_set(err, TL_ERR_LIMIT, "more than %d client ids", MAX_IDS);
+		snprintf(keys[i], sizeof(keys[i]), "ClientIDList.member.%zu", i + 1);
+		params[n++] = keys[i];
+		params[n++] = client_ids[i];
+	}
+	params[n] = NULL;
+	if (iam_call(ex, params, reply, err) < 0)
+		return -1;
+	if (arn && !tl_xml_element_text(tl_buf_str(&reply->body), "OpenIDConnectProviderArn", arn,
+					arn_size))
+		return tl_error_set(err, TL_ERR_NETWORK,
+				    "CreateOpenIDConnectProvider answered without an ARN");
+	return 0;
+}
+
+int
+tl_exchange_delete_provider(struct tl_exchange *ex, const char *arn, struct tl_aws_reply *reply,
+			    struct tl_error *err)
+{
+	const char *const params[] = {"Action",	    "DeleteOpenIDConnectProvider", "Version",
+				      "2010-05-08", "OpenIDConnectProviderArn",	   arn,
+				      NULL};
+	return iam_call(ex, params, reply, err);
+}
+
+int
+tl_exchange_create_role(struct tl_exchange *ex, const char *name, const char *policy,
+			long max_session_duration, char *arn, size_t arn_size,
+			struct tl_aws_reply *reply, struct tl_error *err)
+{
+	char duration[32];
+	const char *params[11] = {"Action",
+				  "CreateRole",
+				  "Version",
+				  "2010-05-08",
+				  "RoleName",
+				  name,
+				  "AssumeRolePolicyDocument",
+				  policy};
+
+	if (max_session_duration > 0) {
+		snprintf(duration, sizeof(duration), "%ld", max_session_duration);
+		params[8] = "MaxSessionDuration";
+		params[9] = duration;
+	}
+	if (iam_call(ex, params, reply, err) < 0)
+		return -1;
+	if (arn && !tl_xml_element_text(tl_buf_str(&reply->body), "Arn", arn, arn_size))
+		return tl_error_set(err, TL_ERR_NETWORK, "CreateRole answered without an ARN");
+	return 0;
+}
+
+int
+tl_exchange_delete_role(struct tl_exchange *ex, const char *name, struct tl_aws_reply *reply,
+			struct tl_error *err)
+{
+	const char *const params[] = {"Action",	  "DeleteRole", "Version", "2010-05-08",
+				      "RoleName", name,		NULL};
+	return iam_call(ex, params, reply, err);
+}
+
+void
+tl_exchange_outcome_finish(struct tl_exchange_outcome *o)
+{
+	if (!o)
+		return;
+	json_decref(o->claims);
+	o->claims = NULL;
+}
+
+int
+tl_exchange_run_case(struct tl_exchange *ex, const struct tl_exchange_case *c,
+		     struct tl_exchange_outcome *out, struct tl_error *err)
+{
+	struct tl_mint_result mint;
+	struct tl_aws_reply reply;
+	struct tl_assumed assumed;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (tl_exchange_mint(ex, c->issuer_prefix, c->mint_request, &mint, err) < 0)
+		return -1;
+	if (mint.status == 403) {
+		snprintf(out->outcome, sizeof(out->outcome), "no-token");
+		snprintf(out->detail, sizeof(out->detail), "%s", mint.reason);
+		tl_mint_result_finish(&mint);
+		return 0;
+	}
+	if (mint.status != 200) {
+		tl_error_set(err, TL_ERR_INVALID,
+			     "the issuer refused the token request (HTTP %ld): %s", mint.status,
+			     mint.reason);
+		tl_mint_result_finish(&mint);
+		return -1;
+	}
+	out->claims = mint.claims;
+	mint.claims = NULL;
+
+	tl_aws_reply_init(&reply);
+	if (tl_exchange_assume(ex, c->role_arn, c->session_name, mint.token, c->duration_seconds,
+			       &reply, &assumed, err) < 0)
+		goto done;
+	snprintf(out->request_id, sizeof(out->request_id), "%s", reply.request_id);
+	snprintf(out->decision, sizeof(out->decision), "%s", reply.decision);
+	if (reply.status == 200) {
+		snprintf(out->outcome, sizeof(out->outcome), "allow");
+		snprintf(out->assumed_role_arn, sizeof(out->assumed_role_arn), "%s",
+			 assumed.assumed_role_arn);
+	} else if (reply.code[0]) {
+		snprintf(out->outcome, sizeof(out->outcome), "%s",
+			 strcmp(reply.code, "AccessDenied") == 0 ? "deny" : reply.code);
+		snprintf(out->detail, sizeof(out->detail), "%s", reply.message);
+	} else {
+		tl_error_set(err, TL_ERR_NETWORK,
+			     "AssumeRoleWithWebIdentity answered HTTP %ld without an AWS error",
+			     reply.status);
+		goto done;
+	}
+	rc = 0;
+done:
+	tl_aws_reply_finish(&reply);
+	tl_mint_result_finish(&mint);
+	if (rc < 0)
+		tl_exchange_outcome_finish(out);
+	return rc;
+}
+
+json_t *
+tl_exchange_decision(struct tl_exchange *ex, const char *request_id, struct tl_error *err)
+{
+	struct tl_http_reply http;
+	char url[1024];
+	json_t *doc = NULL;
+
+	tl_http_reply_init(&http);
+	snprintf(url, sizeof(url), "%s/_trustlab/decisions/%s", ex->sts_url, request_id);
+	if (tl_http_client_request(ex->http, "GET", url, NULL, NULL, 0, &http, err) == 0) {
+		if (http.status == 200)
+			doc = json_loadb(tl_buf_str(&http.body), http.body.len, 0, NULL);
+		if (!doc)
+			tl_error_set(err, TL_ERR_NOT_FOUND, "GET %s: HTTP %ld", url, http.status);
+	}
+	tl_http_reply_finish(&http);
+	return doc;
+}

@@ -103,3 +103,64 @@ struct tl_assumed {
 int tl_exchange_assume(struct tl_exchange *ex, const char *role_arn, const char *session_name,
 		       const char *token, long duration_seconds, struct tl_aws_reply *reply,
 		       struct tl_assumed *out, struct tl_error *err);
+
+/* --- IAM setup, as a user's setup script does it ----------------------- */
+
+/*
+ * CreateOpenIDConnectProvider for `url` (e.g.
+ * https://token.actions.githubusercontent.com) with the NULL-terminated
+ * `client_ids`. `arn` (may be NULL) receives the provider's ARN.
+ */
+int tl_exchange_create_provider(struct tl_exchange *ex, const char *url,
+				const char *const *client_ids, char *arn, size_t arn_size,
+				struct tl_aws_reply *reply, struct tl_error *err);
+int tl_exchange_delete_provider(struct tl_exchange *ex, const char *arn, struct tl_aws_reply *reply,
+				struct tl_error *err);
+
+/*
+ * CreateRole `name` with the trust policy text; `max_session_duration` 0
+ * leaves IAM's default. `arn` (may be NULL) receives the role's ARN.
+ */
+int tl_exchange_create_role(struct tl_exchange *ex, const char *name, const char *policy,
+			    long max_session_duration, char *arn, size_t arn_size,
+			    struct tl_aws_reply *reply, struct tl_error *err);
+int tl_exchange_delete_role(struct tl_exchange *ex, const char *name, struct tl_aws_reply *reply,
+			    struct tl_error *err);
+
+/* --- one case, end to end ------------------------------------------------ */
+
+struct tl_exchange_case {
+	const char *issuer_prefix; /* "/github" */
+	const json_t *mint_request; /* body of POST <prefix>/tokens (borrowed) */
+	const char *role_arn;
+	const char *session_name;
+	long duration_seconds; /* 0: left out */
+};
+
+struct tl_exchange_outcome {
+	/* "allow", "deny" (AccessDenied), "no-token", or the AWS error code
+	 * (InvalidIdentityToken, ExpiredTokenException, ValidationError, ...) */
+	char outcome[128];
+	char detail[1024]; /* the no-token reason or the AWS error message */
+	char request_id[128]; /* mock-sts's RequestId, "" for no-token */
+	char decision[512]; /* x-trustlab-decision */
+	char assumed_role_arn[512];
+	json_t *claims; /* the minted claims (owned), NULL for no-token */
+};
+
+void tl_exchange_outcome_finish(struct tl_exchange_outcome *o);
+
+/*
+ * Mints the case's token over HTTP and, when the provider gives one,
+ * exchanges it with AssumeRoleWithWebIdentity. -1 only when a server could
+ * not be reached or answered outside its contract (a 400 from the issuer
+ * is such an answer: the case itself is malformed).
+ */
+int tl_exchange_run_case(struct tl_exchange *ex, const struct tl_exchange_case *c,
+			 struct tl_exchange_outcome *out, struct tl_error *err);
+
+/*
+ * GET <sts>/_trustlab/decisions/<request_id>: the full decision trace
+ * (a new reference) or NULL with err set.
+ */
+json_t *tl_exchange_decision(struct tl_exchange *ex, const char *request_id, struct tl_error *err);

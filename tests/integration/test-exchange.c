@@ -63,12 +63,42 @@ aws_endpoint(void *ctx, struct tl_http_exchange *hx)
 			tl_sts_query_finish(&q);
 			return;
 		}
-		snprintf(xml, sizeof(xml),
-			 "<CreateRoleResponse><CreateRoleResult><Role><RoleName>%s</RoleName>"
-			 "</Role></CreateRoleResult><ResponseMetadata><RequestId>iam-1</RequestId>"
-			 "</ResponseMetadata></CreateRoleResponse>",
-			 tl_sts_query_get(&q, "RoleName"));
-		tl_http_respond(hx, 200, "text/xml", xml, strlen(xml));
+		const char *action = tl_sts_query_get(&q, "Action");
+		const char *name = tl_sts_query_get(&q, "RoleName");
+		if (name && strcmp(name, "exists") == 0) {
+			static const char exists[] =
+				"<ErrorResponse><Error><Type>Sender</Type><Code>EntityAlreadyExists"
+				"</Code><Message>Role with name exists already exists.</Message>"
+				"</Error><RequestId>iam-9</RequestId></ErrorResponse>";
+			tl_http_respond(hx, 409, "text/xml", exists, sizeof(exists) - 1);
+		} else if (strcmp(action, "CreateOpenIDConnectProvider") == 0) {
+			snprintf(xml, sizeof(xml),
+				 "<CreateOpenIDConnectProviderResponse><"
+				 "CreateOpenIDConnectProviderResult>"
+				 "<OpenIDConnectProviderArn>arn:aws:iam::123456789012:oidc-"
+				 "provider/%s"
+				 "</OpenIDConnectProviderArn></CreateOpenIDConnectProviderResult>"
+				 "<ResponseMetadata><RequestId>iam-2</RequestId></ResponseMetadata>"
+				 "</CreateOpenIDConnectProviderResponse>",
+				 tl_sts_query_get(&q, "Url") + strlen("https://"));
+			tl_http_respond(hx, 200, "text/xml", xml, strlen(xml));
+		} else {
+			snprintf(xml, sizeof(xml),
+				 "<%sResponse><Result><Role><RoleName>%s</RoleName>"
+				 "<Arn>arn:aws:iam::123456789012:role/%s</Arn><Ids>%s/%s</Ids></"
+				 "Role>"
+				 "</Result><ResponseMetadata><RequestId>iam-1</RequestId>"
+				 "</ResponseMetadata></%sResponse>",
+				 action, name ? name : "", name ? name : "",
+				 tl_sts_query_get(&q, "ClientIDList.member.2")
+					 ? tl_sts_query_get(&q, "ClientIDList.member.2")
+					 : "-",
+				 tl_sts_query_get(&q, "MaxSessionDuration")
+					 ? tl_sts_query_get(&q, "MaxSessionDuration")
+					 : "-",
+				 action);
+			tl_http_respond(hx, 200, "text/xml", xml, strlen(xml));
+		}
 	} else if (strcmp(tl_sts_query_get(&q, "WebIdentityToken"), odd_token) != 0) {
 		static const char denied[] =
 			"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
@@ -115,6 +145,9 @@ tokens_endpoint(void *ctx, struct tl_http_exchange *hx)
 		answer = json_pack("{s:s, s:s}", "error", "bad-request", "message",
 				   "context.event: expected a string");
 		tl_http_respond_json(hx, 400, answer);
+	} else if (strcmp(event, "odd") == 0) {
+		answer = json_pack("{s:s, s:{s:s}}", "token", odd_token, "claims", "event", event);
+		tl_http_respond_json(hx, 200, answer);
 	} else if (strcmp(event, "pull_request") == 0) {
 		answer = json_pack("{s:s, s:s}", "error", "no-token", "reason",
 				   "a fork's pull_request gets no token");
@@ -284,6 +317,85 @@ START_TEST(xml_text_extraction)
 }
 END_TEST
 
+START_TEST(iam_setup_calls)
+{
+	static const char *const ids[] = {"sts.amazonaws.com", "second", NULL};
+	struct tl_aws_reply r;
+	struct tl_error err;
+	char arn[256];
+
+	tl_aws_reply_init(&r);
+	ck_assert_int_eq(tl_exchange_create_provider(ex,
+						     "https://token.actions.githubusercontent.com",
+						     ids, arn, sizeof(arn), &r, &err),
+			 0);
+	ck_assert_str_eq(
+		arn, "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com");
+	ck_assert_int_eq(tl_exchange_create_role(ex, "deploy", "{\"Version\":\"2012-10-17\"}", 7200,
+						 arn, sizeof(arn), &r, &err),
+			 0);
+	ck_assert_str_eq(arn, "arn:aws:iam::123456789012:role/deploy");
+	ck_assert_ptr_nonnull(strstr(tl_buf_str(&r.body), "<Ids>-/7200</Ids>"));
+	ck_assert_int_eq(tl_exchange_delete_role(ex, "deploy", &r, &err), 0);
+	ck_assert_int_eq(tl_exchange_delete_provider(ex, "arn:x", &r, &err), 0);
+
+	/* An IAM error is an error naming the AWS code. */
+	ck_assert_int_eq(tl_exchange_create_role(ex, "exists", "{}", 0, NULL, 0, &r, &err), -1);
+	ck_assert_str_eq(
+		err.message,
+		"IAM CreateRole: EntityAlreadyExists: Role with name exists already exists.");
+	tl_aws_reply_finish(&r);
+}
+END_TEST
+
+static int
+run(const char *event, struct tl_exchange_outcome *o, struct tl_error *err)
+{
+	json_t *req = event ? json_pack("{s:{s:s}, s:s}", "context", "event", event, "audience",
+					"sts.amazonaws.com")
+			    : json_pack("{s:{}}", "context");
+	const struct tl_exchange_case c = {
+		.issuer_prefix = "/github",
+		.mint_request = req,
+		.role_arn = "arn:aws:iam::123456789012:role/deploy",
+		.session_name = "case",
+	};
+	int rc = tl_exchange_run_case(ex, &c, o, err);
+	json_decref(req);
+	return rc;
+}
+
+START_TEST(run_case_outcomes)
+{
+	struct tl_exchange_outcome o;
+	struct tl_error err;
+
+	ck_assert_int_eq(run("odd", &o, &err), 0);
+	ck_assert_str_eq(o.outcome, "allow");
+	ck_assert_str_eq(o.assumed_role_arn, "arn:aws:sts::123456789012:assumed-role/deploy/case");
+	ck_assert_str_eq(o.request_id, "sts-1");
+	ck_assert_str_eq(json_string_value(json_object_get(o.claims, "event")), "odd");
+	tl_exchange_outcome_finish(&o);
+
+	ck_assert_int_eq(run("push", &o, &err), 0);
+	ck_assert_str_eq(o.outcome, "deny");
+	ck_assert_str_eq(o.detail, "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+	ck_assert_str_eq(o.decision, "deny; check=trust-policy");
+	tl_exchange_outcome_finish(&o);
+
+	ck_assert_int_eq(run("pull_request", &o, &err), 0);
+	ck_assert_str_eq(o.outcome, "no-token");
+	ck_assert_str_eq(o.detail, "a fork's pull_request gets no token");
+	ck_assert_str_eq(o.request_id, "");
+	ck_assert_ptr_null(o.claims);
+	tl_exchange_outcome_finish(&o);
+
+	ck_assert_int_eq(run(NULL, &o, &err), -1);
+	ck_assert_str_eq(err.message, "the issuer refused the token request (HTTP 400): "
+				      "context.event: expected a string");
+}
+END_TEST
+
 void
 tl_test_add_suites(SRunner *sr)
 {
@@ -296,6 +408,8 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, assume_round_trips_the_form);
 	tcase_add_test(tc, mint_reads_the_three_answers);
 	tcase_add_test(tc, xml_text_extraction);
+	tcase_add_test(tc, iam_setup_calls);
+	tcase_add_test(tc, run_case_outcomes);
 	suite_add_tcase(s, tc);
 	srunner_add_suite(sr, s);
 }
