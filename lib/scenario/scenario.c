@@ -769,6 +769,11 @@ load_roles(struct loader *L, json_t *obj, const struct tl_jpath *p)
 				  "invalid role name '%s' (1 to 64 of A-Z a-z 0-9 _+=,.@-)", name);
 			continue;
 		}
+		/* Known from here on, so that cases naming it are checked. */
+		r->name = name;
+		r->description = "";
+		r->max_session_duration = 3600;
+		L->s->n_roles++;
 		if (!json_is_object(v)) {
 			rc = type_error(L, &rp, "an object", v);
 			continue;
@@ -779,7 +784,6 @@ load_roles(struct loader *L, json_t *obj, const struct tl_jpath *p)
 			rc = -1;
 			continue;
 		}
-		r->name = name;
 		r->max_session_duration = (int)msd;
 		if (!r->description)
 			r->description = "";
@@ -794,7 +798,6 @@ load_roles(struct loader *L, json_t *obj, const struct tl_jpath *p)
 			rc = type_error(L, &tp, "an object (the policy) or a file path", t);
 			continue;
 		}
-		L->s->n_roles++;
 		if (load_policy(L, r, t, &tp) < 0)
 			rc = -1;
 	}
@@ -1786,9 +1789,10 @@ load_root(struct loader *L)
 	struct tl_jpath pp = jk(&p, "providers"), rp = jk(&p, "roles");
 	if (load_providers(L, providers, &pp) < 0)
 		rc = -1;
+	/* A role with a bad policy still has a name: go on checking cases. */
 	if (load_roles(L, roles, &rp) < 0)
 		rc = -1;
-	if (rc < 0)
+	if (s->n_providers == 0 || s->n_roles == 0)
 		return -1;
 	if (s->n_providers == 1)
 		L->default_provider = &s->providers[0];
@@ -1798,6 +1802,8 @@ load_root(struct loader *L)
 		if (load_defaults(L, defaults, &dp) < 0)
 			return -1;
 	}
+	if (rc < 0 && L->n_errors == 0)
+		return -1;
 	if (json_array_size(cases) + json_array_size(matrix) == 0)
 		return fail(L, TL_ERR_INVALID, "",
 			    "a scenario needs at least one entry in 'cases' or 'matrix'");
