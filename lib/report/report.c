@@ -183,6 +183,20 @@ static void TL_PRINTF(2, 3) putf(struct out *o, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Text for a terminal: control characters (escape sequences in a case
+ * name, a message) become U+FFFD; `newlines` keeps line breaks. */
+static void
+safe(struct out *o, const char *s, bool newlines)
+{
+	for (const char *p = s ? s : ""; *p && o->rc == 0; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c < 0x20 && !(newlines && c == '\n') && c != '\t') || c == 0x7f)
+			put(o, "\xef\xbf\xbd");
+		else
+			putn(o, p, 1);
+	}
+}
+
 /* XML/HTML text or attribute value: the five specials escaped, newlines
  * and tabs as character references in attributes, other control
  * characters (not allowed in XML 1.0) as U+FFFD. */
@@ -289,9 +303,15 @@ indented(struct out *o, const char *indent, const char *text)
 	const char *p = text;
 	while (*p && o->rc == 0) {
 		size_t n = strcspn(p, "\n");
+		char *line = strndup(p, n);
+		if (!line) {
+			o->rc = tl_error_set(o->err, TL_ERR_NOMEM, "out of memory");
+			return;
+		}
 		put(o, indent);
-		putn(o, p, n);
+		safe(o, line, false);
 		put(o, "\n");
+		free(line);
 		p += n;
 		if (*p == '\n')
 			p++;
@@ -332,7 +352,7 @@ width_of(const char *s)
 static void
 pad(struct out *o, const char *s, int width)
 {
-	put(o, s);
+	safe(o, s, false);
 	for (int i = width_of(s); i < width; i++)
 		put(o, " ");
 }
@@ -367,9 +387,14 @@ render_text(const struct tl_report *r, const struct tl_report_options *opt, stru
 		}
 		if (g)
 			put(o, "\n");
-		putf(o, "%s%s%s", bold, groups[g], reset);
-		if (file)
-			putf(o, " (%s)", file);
+		put(o, bold);
+		safe(o, groups[g], false);
+		put(o, reset);
+		if (file) {
+			put(o, " (");
+			safe(o, file, false);
+			put(o, ")");
+		}
 		put(o, "\n  ");
 		pad(o, "    ", 6);
 		pad(o, "case", wn + 2);
@@ -385,13 +410,20 @@ render_text(const struct tl_report *r, const struct tl_report_options *opt, stru
 			pad(o, x->name, wn + 2);
 			pad(o, x->role, wr + 2);
 			pad(o, x->expected, we + 2);
-			putf(o, "%s\n", x->actual);
+			safe(o, x->actual, false);
+			put(o, "\n");
 			if (!x->passed) {
 				char *w = why(x);
-				if (x->request_id)
-					putf(o, "        request id: %s\n", x->request_id);
-				if (x->message && x->trace_text)
-					putf(o, "        message: %s\n", x->message);
+				if (x->request_id) {
+					put(o, "        request id: ");
+					safe(o, x->request_id, false);
+					put(o, "\n");
+				}
+				if (x->message && x->trace_text) {
+					put(o, "        message: ");
+					safe(o, x->message, false);
+					put(o, "\n");
+				}
 				put(o, "        why:\n");
 				indented(o, "          ", w ? w : "");
 				free(w);
@@ -549,6 +581,8 @@ tap_text(struct out *o, const char *s)
 			put(o, "\\\\");
 		else if (*p == '\n' || *p == '\r')
 			put(o, " ");
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			put(o, "\xef\xbf\xbd");
 		else
 			putn(o, p, 1);
 	}
@@ -694,6 +728,8 @@ static const char *
 outcome_short(const char *actual)
 {
 	const char *c = outcome_class(actual);
+	if (strcmp(c, "notoken") == 0)
+		return "no-token";
 	return strcmp(c, "error") == 0 ? actual : c;
 }
 
@@ -785,14 +821,15 @@ render_markdown(const struct tl_report *r, const struct tl_report_options *opt, 
 			if (strcmp(x->scenario, groups[g]) != 0 || x->passed)
 				continue;
 			char *w = why(x);
+			/* Inside HTML: entities, not Markdown escapes. */
 			put(o, "\n<details><summary>❌ ");
-			md_cell(o, x->name);
+			xml(o, x->name, false);
 			put(o, " [");
-			md_cell(o, x->role);
+			xml(o, x->role, false);
 			put(o, "]: expected ");
-			md_cell(o, x->expected);
+			xml(o, x->expected, false);
 			put(o, ", got ");
-			md_cell(o, x->actual);
+			xml(o, x->actual, false);
 			put(o, "</summary>\n\n");
 			if (x->request_id) {
 				put(o, "Request id: ");
@@ -959,8 +996,11 @@ tl_report_render(const struct tl_report *r, enum tl_report_format format,
 {
 	static const struct tl_report_options defaults;
 	struct out o = {.b = out, .err = err};
-	size_t start = out->len;
+	size_t start;
 
+	if ((size_t)format >= sizeof(format_names) / sizeof(format_names[0]))
+		return tl_error_set(err, TL_ERR_INVALID, "unknown report format %d", (int)format);
+	start = out->len;
 	if (!opt)
 		opt = &defaults;
 	switch (format) {
@@ -982,8 +1022,6 @@ tl_report_render(const struct tl_report *r, enum tl_report_format format,
 	case TL_REPORT_HTML:
 		render_html(r, opt, &o);
 		break;
-	default:
-		return tl_error_set(err, TL_ERR_INVALID, "unknown report format %d", (int)format);
 	}
 	if (o.rc < 0) {
 		/* All or nothing: drop what was appended. */
