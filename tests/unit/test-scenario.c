@@ -31,11 +31,13 @@
 #include "claims/claims.h"
 #include "policy/policy.h"
 #include "scenario/scenario.h"
+#include "sts/errors.h"
 #include "test-common.h"
 
 #define MAX_FILES 256
 
 static char examples_dir[PATH_MAX];
+static char schema_path[PATH_MAX];
 
 struct listing {
 	char *names[MAX_FILES];
@@ -499,6 +501,56 @@ START_TEST(docs_examples)
 }
 END_TEST
 
+static json_t *
+schema_at(json_t *schema, const char *const *keys)
+{
+	json_t *v = schema;
+	for (; *keys; keys++)
+		v = json_is_array(v) ? json_array_get(v, strtoul(*keys, NULL, 10))
+				     : json_object_get(v, *keys);
+	return v;
+}
+
+/* docs/scenario.schema.json's enums are the C tables: profiles, STS error
+ * codes, fault names. */
+START_TEST(schema_matches_tables)
+{
+	json_error_t jerr;
+	json_t *schema = json_load_file(schema_path, 0, &jerr);
+	ck_assert_msg(schema != NULL, "%s: %s", schema_path, jerr.text);
+
+	static const char *const profiles_at[] = {"$defs",   "provider", "properties",
+						  "profile", "enum",	 NULL};
+	json_t *profiles = schema_at(schema, profiles_at);
+	size_t n = 0;
+	for (const struct tl_claims_profile *const *p = tl_claims_profiles(); *p; p++, n++)
+		ck_assert_msg(json_is_string(json_array_get(profiles, n)) &&
+				      strcmp(json_string_value(json_array_get(profiles, n)),
+					     (*p)->name) == 0,
+			      "case profile %s", (*p)->name);
+	ck_assert_uint_eq(json_array_size(profiles), n);
+
+	static const char *const codes_at[] = {"$defs", "outcome", "anyOf", "1", "enum", NULL};
+	json_t *codes = schema_at(schema, codes_at);
+	ck_assert_uint_eq(json_array_size(codes), TL_STS_ERROR_COUNT);
+	for (size_t i = 0; i < TL_STS_ERROR_COUNT; i++) {
+		const struct tl_sts_error_info *info =
+			tl_sts_error_info((enum tl_sts_error)(i + 1));
+		ck_assert_ptr_nonnull(info);
+		ck_assert_msg(json_is_string(json_array_get(codes, i)), "case %s", info->name);
+		ck_assert_str_eq(json_string_value(json_array_get(codes, i)), info->name);
+	}
+
+	static const char *const faults_at[] = {"$defs", "faults", "items", "enum", NULL};
+	json_t *faults = schema_at(schema, faults_at);
+	n = 0;
+	for (const char *const *f = tl_scenario_fault_names(); *f; f++, n++)
+		ck_assert_str_eq(json_string_value(json_array_get(faults, n)), *f);
+	ck_assert_uint_eq(json_array_size(faults), n);
+	json_decref(schema);
+}
+END_TEST
+
 void
 tl_test_add_suites(SRunner *sr)
 {
@@ -507,8 +559,12 @@ tl_test_add_suites(SRunner *sr)
 	Suite *s = suite_create("scenario");
 	TCase *tc = tcase_create("corpus");
 
-	if (examples && !realpath(examples, examples_dir))
-		examples_dir[0] = '\0';
+	const char *schema = tl_test_arg(2);
+	if (!examples || !realpath(examples, examples_dir) || !schema ||
+	    !realpath(schema, schema_path)) {
+		fprintf(stderr, "test-scenario: usage: CORPUS EXAMPLES SCHEMA\n");
+		exit(1);
+	}
 	if (!corpus || chdir(corpus) != 0) {
 		fprintf(stderr, "test-scenario: cannot enter the corpus '%s'\n",
 			corpus ? corpus : "(none)");
@@ -526,8 +582,8 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, outcomes);
 	tcase_add_test(tc, filter_and_shard);
 	tcase_add_test(tc, sniff);
-	if (examples_dir[0])
-		tcase_add_test(tc, docs_examples);
+	tcase_add_test(tc, docs_examples);
+	tcase_add_test(tc, schema_matches_tables);
 	suite_add_tcase(s, tc);
 	srunner_add_suite(sr, s);
 }
