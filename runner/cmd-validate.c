@@ -102,7 +102,10 @@ validate_dir(const char *dir, bool quiet, int depth, size_t *found)
 				break;
 			names = grown;
 		}
-		if (asprintf(&names[n], "%s/%s", dir, de->d_name) >= 0)
+		size_t dl = strlen(dir);
+		while (dl > 1 && dir[dl - 1] == '/')
+			dl--;
+		if (asprintf(&names[n], "%.*s/%s", (int)dl, dir, de->d_name) >= 0)
 			n++;
 	}
 	closedir(d);

@@ -352,7 +352,9 @@ yevent(struct yreader *r, const yaml_event_t *ev)
 
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
-		return yfail(r, &ev->start_mark, "%s", "aliases (*name) are not supported");
+		return yfail(
+			r, &ev->start_mark, "%s",
+			"aliases (*name) are not supported (write the all-roles key as \"*\")");
 	case YAML_SCALAR_EVENT:
 		anchor = ev->data.scalar.anchor;
 		tag = ev->data.scalar.tag;
