@@ -682,6 +682,11 @@ load_policy(struct loader *L, struct tl_scenario_role *r, json_t *tp, const stru
 	} else {
 		char path[4096];
 		size_t len;
+		if (L->opt && L->opt->inline_policies_only)
+			return fail(
+				L, TL_ERR_INVALID, tl_jpath_str(rp),
+				"trust policy of role '%s': only inline policies are allowed here",
+				r->name);
 		if (tl_path_join_relative(L->file, json_string_value(tp), path, sizeof(path), &pe) <
 		    0)
 			return fail(L, pe.code, tl_jpath_str(rp), "%s", pe.message);
@@ -1858,6 +1863,19 @@ tl_scenario_load(const char *text, size_t len, const char *name, enum tl_scenari
 	}
 	if (format == TL_SCENARIO_YAML) {
 		L.s->root = tl_scenario_yaml_load(text, len, MAX_DEPTH, &L.pos, &e);
+	} else if (memchr(text, '\0', len)) {
+		/* jansson lets a NUL after a number pass; JSON has no place for one. */
+		const char *nul = memchr(text, '\0', len);
+		int line = 1, column = 1;
+		for (const char *c = text; c < nul; c++) {
+			if (*c == '\n') {
+				line++;
+				column = 1;
+			} else if (((unsigned char)*c & 0xC0) != 0x80)
+				column++;
+		}
+		tl_error_set(&e, TL_ERR_SYNTAX, "invalid JSON: NUL byte");
+		tl_error_locate_file(&e, L.file, line, column);
 	} else {
 		struct tl_json_limits lim = {.max_bytes = max, .max_depth = MAX_DEPTH};
 		L.s->root = tl_json_load(text, len, &lim, NULL, &e);

@@ -39,6 +39,9 @@ struct tl_scenario_options {
 	/* Trust policy limits (size quota, shared-provider controls);
 	 * NULL: lib/policy's defaults. Borrowed. */
 	const struct tl_policy_limits *policy_limits;
+	/* Refuse trust policy paths (only inline policies): for input that
+	 * must not make the loader read other files (fuzzing, services). */
+	bool inline_policies_only;
 	/* Every error found, not only the first: when `errors` is not NULL,
 	 * up to `max_errors` of them are stored there and *n_errors says how
 	 * many. The loader goes on to the next role, case or matrix after an

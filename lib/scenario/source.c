@@ -528,6 +528,8 @@ jvalue(struct jscan *s, unsigned depth)
 				s->p++;
 				continue;
 			}
+			if (*s->p != '"')
+				return 0; /* not JSON tl_json_load accepted: stop */
 			int line = s->line, column = jcolumn(s);
 			const char *k = s->p;
 			jskip_string(s);
@@ -557,20 +559,25 @@ jvalue(struct jscan *s, unsigned depth)
 				s->p++;
 				continue;
 			}
+			const char *before = s->p;
 			size_t m = tl_jpath_push_index(&s->path, i++);
 			if (jrecord(s, s->line, jcolumn(s)) < 0)
 				return -1;
 			if (jvalue(s, depth + 1) < 0)
 				return -1;
 			tl_jpath_pop(&s->path, m);
+			if (s->p == before)
+				return 0;
 		}
 	}
 	if (*s->p == '"') {
 		jskip_string(s);
 		return 0;
 	}
-	while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
+	/* A number or literal; always advance, whatever the byte. */
+	do
 		s->p++;
+	while (s->p < s->end && *s->p && !strchr(",]} \t\r\n", *s->p));
 	return 0;
 }
 
