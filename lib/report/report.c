@@ -284,15 +284,21 @@ md_cell(struct out *o, const char *s)
 /* The why of a result: the trace text, else the trace JSON, else the
  * message. Caller frees. */
 static char *
-why(const struct tl_report_result *r)
+why(struct out *o, const struct tl_report_result *r)
 {
+	char *w;
 	if (r->trace_text && *r->trace_text)
-		return strdup(r->trace_text);
-	if (r->trace)
-		return json_dumps(r->trace, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (r->message && *r->message)
-		return strdup(r->message);
-	return strdup("(no trace)");
+		w = strdup(r->trace_text);
+	else if (r->trace)
+		w = json_dumps(r->trace, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	else if (r->message && *r->message)
+		w = strdup(r->message);
+	else
+		w = strdup("(no trace)");
+	/* A failure makes the whole render fail (the sticky error). */
+	if (!w && o->rc == 0)
+		o->rc = tl_error_set(o->err, TL_ERR_NOMEM, "out of memory");
+	return w;
 }
 
 /* Writes `text` with every line prefixed by `indent`; no trailing newline
@@ -413,7 +419,7 @@ render_text(const struct tl_report *r, const struct tl_report_options *opt, stru
 			safe(o, x->actual, false);
 			put(o, "\n");
 			if (!x->passed) {
-				char *w = why(x);
+				char *w = why(o, x);
 				if (x->request_id) {
 					put(o, "        request id: ");
 					safe(o, x->request_id, false);
@@ -540,7 +546,7 @@ render_junit(const struct tl_report *r, struct out *o)
 				put(o, "/>\n");
 				continue;
 			}
-			char *w = why(x);
+			char *w = why(o, x);
 			put(o, ">\n      <failure type=\"");
 			xml(o, x->actual, true);
 			put(o, "\" message=\"expected ");
@@ -596,7 +602,8 @@ yaml_quoted(struct out *o, const char *s)
 	char *t = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 	json_decref(j);
 	if (!t) {
-		put(o, "\"\"");
+		if (o->rc == 0)
+			o->rc = tl_error_set(o->err, TL_ERR_NOMEM, "out of memory");
 		return;
 	}
 	put(o, t);
@@ -628,7 +635,7 @@ render_tap(const struct tl_report *r, struct out *o)
 		put(o, "\n");
 		if (x->passed)
 			continue;
-		char *w = why(x);
+		char *w = why(o, x);
 		put(o, "  ---\n  expected: ");
 		yaml_quoted(o, x->expected);
 		put(o, "\n  actual: ");
@@ -820,7 +827,7 @@ render_markdown(const struct tl_report *r, const struct tl_report_options *opt, 
 			const struct tl_report_result *x = &r->items[i].r;
 			if (strcmp(x->scenario, groups[g]) != 0 || x->passed)
 				continue;
-			char *w = why(x);
+			char *w = why(o, x);
 			/* Inside HTML: entities, not Markdown escapes. */
 			put(o, "\n<details><summary>❌ ");
 			xml(o, x->name, false);
@@ -970,7 +977,7 @@ render_html(const struct tl_report *r, const struct tl_report_options *opt, stru
 			const struct tl_report_result *x = &r->items[i].r;
 			if (strcmp(x->scenario, groups[g]) != 0 || x->passed)
 				continue;
-			char *w = why(x);
+			char *w = why(o, x);
 			put(o, "<details class=\"failure\" open=\"open\"><summary class=\"fail\">");
 			xml(o, x->name, false);
 			put(o, " [");

@@ -1200,8 +1200,11 @@ add_case(struct loader *L, struct pending_case *pc)
 	c->file = s->file;
 	c->name = strdup(pc->name);
 	c->where = strdup(pc->where);
-	if (asprintf((char **)&c->id, "%s/%s", s->name, pc->name) < 0)
-		c->id = NULL;
+	size_t id_len = strlen(s->name) + strlen(pc->name) + 2;
+	char *id = malloc(id_len);
+	if (id)
+		snprintf(id, id_len, "%s/%s", s->name, pc->name);
+	c->id = id;
 	c->refusal = built == 1 ? strdup(refusal.reason) : NULL;
 	if (!c->name || !c->where || !c->id || (built == 1 && !c->refusal)) {
 		case_finish(c);
