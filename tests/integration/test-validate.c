@@ -110,9 +110,9 @@ START_TEST(valid_files)
 	ck_assert_str_eq(out, "");
 
 	/* One bad file among good ones: exit 2, the good ones still listed. */
-	ck_assert_int_eq(run("validate", "valid/003-yaml-strict-typing.yaml",
-			     "invalid/121-version-2.yaml"),
-			 2);
+	ck_assert_int_eq(
+		run("validate", "valid/003-yaml-strict-typing.yaml", "invalid/121-version-2.yaml"),
+		2);
 	ck_assert_str_eq(out, "ok valid/003-yaml-strict-typing.yaml (1 case, 1 role)\n");
 	ck_assert_str_eq(errbuf, "invalid/121-version-2.yaml:2:1: trustlab: unsupported format "
 				 "version 2 (this trustlab reads 1)\n");
