@@ -6,12 +6,9 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "runner.h"
 #include "scenario/scenario.h"
@@ -72,61 +69,6 @@ validate_file(const char *path, bool quiet)
 	return 0;
 }
 
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Scenarios under `dir` in name order; returns the number of failures. */
-static int
-validate_dir(const char *dir, bool quiet, int depth, size_t *found)
-{
-	DIR *d = opendir(dir);
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	int failures = 0;
-	struct dirent *de;
-
-	if (!d) {
-		fprintf(stderr, "%s: cannot open directory\n", dir);
-		return 1;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **grown = realloc(names, cap * sizeof(*names));
-			if (!grown)
-				break;
-			names = grown;
-		}
-		size_t dl = strlen(dir);
-		while (dl > 1 && dir[dl - 1] == '/')
-			dl--;
-		if (asprintf(&names[n], "%.*s/%s", (int)dl, dir, de->d_name) >= 0)
-			n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_names);
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		if (stat(names[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (depth < 32)
-				failures += validate_dir(names[i], quiet, depth + 1, found);
-		} else if (tl_scenario_sniff(names[i])) {
-			(*found)++;
-			if (validate_file(names[i], quiet) < 0)
-				failures++;
-		}
-		free(names[i]);
-	}
-	free(names);
-	return failures;
-}
-
 int
 tl_cmd_validate(int argc, char **argv)
 {
@@ -157,16 +99,19 @@ tl_cmd_validate(int argc, char **argv)
 		return TL_EXIT_USAGE;
 	}
 	for (int i = optind; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			size_t found = 0;
-			failures += validate_dir(argv[i], quiet, 0, &found);
-			if (!found) {
-				fprintf(stderr, "%s: no scenario files found\n", argv[i]);
-				failures++;
-			}
-		} else if (validate_file(argv[i], quiet) < 0)
+		char **files = NULL;
+		size_t n = 0;
+		struct tl_error err;
+		if (tl_scenario_collect(argv[i], &files, &n, &err) < 0) {
+			char line[TL_ERROR_FILE_MAX + TL_ERROR_MESSAGE_MAX + 8];
+			tl_error_format(&err, line, sizeof(line));
+			fprintf(stderr, "%s\n", line);
 			failures++;
+		}
+		for (size_t f = 0; f < n; f++)
+			if (validate_file(files[f], quiet) < 0)
+				failures++;
+		tl_scenario_files_free(files, n);
 	}
 	return failures ? TL_EXIT_USAGE : TL_EXIT_OK;
 }

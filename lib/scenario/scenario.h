@@ -88,6 +88,24 @@ void tl_scenario_free(struct tl_scenario *s);
  */
 bool tl_scenario_sniff(const char *path);
 
+/*
+ * The scenario files named by `path`: the file itself (whatever its name),
+ * or, for a directory, every file under it (recursively, hidden entries
+ * skipped) that tl_scenario_sniff() accepts, sorted by path. Appends to
+ * *files (caller frees each and the array with tl_scenario_files_free) and
+ * *n. A directory without scenarios is TL_ERR_NOT_FOUND; an unreadable
+ * path TL_ERR_IO or TL_ERR_NOT_FOUND; err->file names the path given.
+ */
+int tl_scenario_collect(const char *path, char ***files, size_t *n, struct tl_error *err);
+void tl_scenario_files_free(char **files, size_t n);
+
+/*
+ * The CI sharding convention: CI_NODE_INDEX (1-based) and CI_NODE_TOTAL.
+ * Returns 1 with *k and *n set when both are set and valid, 0 when neither is
+ * set, -1 with `err` set when they are malformed or only one is set.
+ */
+int tl_scenario_shard_from_env(unsigned *k, unsigned *n, struct tl_error *err);
+
 /* --- the loaded scenario ---------------------------------------------- */
 
 const char *tl_scenario_name(const struct tl_scenario *s);

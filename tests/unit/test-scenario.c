@@ -481,6 +481,68 @@ START_TEST(sniff)
 }
 END_TEST
 
+START_TEST(collect)
+{
+	char **files = NULL;
+	size_t n = 0;
+	struct tl_error err;
+
+	ck_assert_int_eq(tl_scenario_collect("valid/", &files, &n, &err), 0);
+	ck_assert_uint_eq(n, 7);
+	ck_assert_str_eq(files[0], "valid/001-github-basic.yaml");
+	ck_assert_str_eq(files[6], "valid/007-faults-and-codes.yaml");
+	/* Appends; a file is taken whatever its name. */
+	ck_assert_int_eq(tl_scenario_collect("policies/deploy-prod.json", &files, &n, &err), 0);
+	ck_assert_uint_eq(n, 8);
+	ck_assert_str_eq(files[7], "policies/deploy-prod.json");
+	/* Failures leave the list as it was. */
+	ck_assert_int_eq(tl_scenario_collect("policies", &files, &n, &err), -1);
+	ck_assert_int_eq(err.code, TL_ERR_NOT_FOUND);
+	ck_assert_str_eq(err.file, "policies");
+	ck_assert_str_eq(err.message, "no scenario files found");
+	ck_assert_int_eq(tl_scenario_collect("no-such-dir", &files, &n, &err), -1);
+	ck_assert_int_eq(err.code, TL_ERR_NOT_FOUND);
+	ck_assert_uint_eq(n, 8);
+	tl_scenario_files_free(files, n);
+
+	/* Recursive, sorted, only scenarios. */
+	files = NULL;
+	n = 0;
+	ck_assert_int_eq(tl_scenario_collect(".", &files, &n, &err), 0);
+	ck_assert_uint_gt(n, 30);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(tl_scenario_sniff(files[i]), "case %s", files[i]);
+		ck_assert_msg(i == 0 || strcmp(files[i - 1], files[i]) < 0, "case %s: order",
+			      files[i]);
+	}
+	tl_scenario_files_free(files, n);
+	tl_scenario_files_free(NULL, 0);
+}
+END_TEST
+
+START_TEST(shard_from_env)
+{
+	struct tl_error err;
+	unsigned k = 0, n = 0;
+
+	unsetenv("CI_NODE_INDEX");
+	unsetenv("CI_NODE_TOTAL");
+	ck_assert_int_eq(tl_scenario_shard_from_env(&k, &n, &err), 0);
+	setenv("CI_NODE_INDEX", "2", 1);
+	ck_assert_int_eq(tl_scenario_shard_from_env(&k, &n, &err), -1);
+	setenv("CI_NODE_TOTAL", "3", 1);
+	ck_assert_int_eq(tl_scenario_shard_from_env(&k, &n, &err), 1);
+	ck_assert_uint_eq(k, 2);
+	ck_assert_uint_eq(n, 3);
+	setenv("CI_NODE_INDEX", "4", 1);
+	ck_assert_int_eq(tl_scenario_shard_from_env(&k, &n, &err), -1);
+	ck_assert_msg(strncmp(err.message, "CI_NODE_INDEX/CI_NODE_TOTAL: ", 29) == 0, "%s",
+		      err.message);
+	unsetenv("CI_NODE_INDEX");
+	unsetenv("CI_NODE_TOTAL");
+}
+END_TEST
+
 /* Every example under docs/examples/ validates (docs are tested). */
 START_TEST(docs_examples)
 {
@@ -582,6 +644,8 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, outcomes);
 	tcase_add_test(tc, filter_and_shard);
 	tcase_add_test(tc, sniff);
+	tcase_add_test(tc, collect);
+	tcase_add_test(tc, shard_from_env);
 	tcase_add_test(tc, docs_examples);
 	tcase_add_test(tc, schema_matches_tables);
 	suite_add_tcase(s, tc);
