@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{"serve", tl_cmd_serve, "run mock-issuer and mock-sts until interrupted"},
 	{"smoke", tl_cmd_smoke, "start both servers embedded and check they answer over HTTP"},
 	{"explain", tl_cmd_explain, "evaluate a trust policy for one request and say why"},
+	{"validate", tl_cmd_validate, "check scenario files without running them"},
 };
 
 static void

@@ -33,3 +33,4 @@ void tl_embedded_stop(struct tl_embedded *e);
 int tl_cmd_serve(int argc, char **argv);
 int tl_cmd_smoke(int argc, char **argv);
 int tl_cmd_explain(int argc, char **argv);
+int tl_cmd_validate(int argc, char **argv);

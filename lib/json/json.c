@@ -26,7 +26,7 @@ const struct tl_json_limits tl_json_default_limits = {
  * before it (tests install failing ones), and reinstalls itself if someone
  * replaces it.
  */
-static _Thread_local bool alloc_failed;
+static _Thread_local unsigned long alloc_failures;
 static json_malloc_t wrapped_malloc = malloc;
 static pthread_mutex_t alloc_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -35,12 +35,12 @@ tracking_malloc(size_t size)
 {
 	void *p = wrapped_malloc(size);
 	if (!p)
-		alloc_failed = true;
+		alloc_failures++;
 	return p;
 }
 
-static void
-track_allocations(void)
+unsigned long
+tl_json_alloc_failures(void)
 {
 	json_malloc_t m;
 	json_free_t f;
@@ -52,7 +52,7 @@ track_allocations(void)
 		json_set_alloc_funcs(tracking_malloc, f);
 	}
 	pthread_mutex_unlock(&alloc_lock);
-	alloc_failed = false;
+	return alloc_failures;
 }
 
 unsigned
@@ -117,11 +117,21 @@ tl_json_load(const char *text, size_t len, const struct tl_json_limits *limits, 
 	/* JSON_REJECT_DUPLICATES: a second "sub" must never shadow the first
 	 * one a peer parser would see. NUL inside strings stays rejected
 	 * (no JSON_ALLOW_NUL), so C string views match the parsed value. */
+	/* jansson stops at a NUL after a complete value ({"a": 2\0}) instead
+	 * of failing: no document trustlab reads may carry one. */
+	{
+		const char *nul = memchr(text, '\0', len);
+		if (nul) {
+			tl_error_set(err, TL_ERR_SYNTAX, "invalid JSON: NUL byte at offset %zu",
+				     (size_t)(nul - text));
+			goto locate;
+		}
+	}
 	/* Zeroed: jansson leaves it untouched when its lexer cannot allocate. */
 	memset(&jerr, 0, sizeof(jerr));
-	track_allocations();
+	unsigned long failures = tl_json_alloc_failures();
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (alloc_failed) {
+	if (tl_json_alloc_failures() != failures) {
 		json_decref(root);
 		return tl_error_set(err, TL_ERR_NOMEM, "out of memory parsing JSON"), NULL;
 	}

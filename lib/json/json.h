@@ -32,6 +32,15 @@ extern const struct tl_json_limits tl_json_default_limits;
 json_t *tl_json_load(const char *text, size_t len, const struct tl_json_limits *limits,
 		     const char *source, struct tl_error *err);
 
+/*
+ * How many jansson allocations have failed on this thread so far (and
+ * makes sure they are counted from now on). jansson's mutators
+ * (json_object_set_new, json_object_update, json_array_append_new, ...)
+ * can fail without the caller checking every one; a builder takes the
+ * count before and compares after, and fails whole when it moved.
+ */
+unsigned long tl_json_alloc_failures(void);
+
 /* Reads and parses a file (capped at limits->max_bytes). */
 json_t *tl_json_load_file(const char *path, const struct tl_json_limits *limits,
 			  struct tl_error *err);

@@ -27,6 +27,7 @@ static const struct {
 	{"depth 65 refused", NULL, TL_ERR_LIMIT, 0, 0, "deeper than the limit of 64"},
 	{"brackets inside strings do not count", NULL, TL_OK, 0, 0, NULL},
 	{"empty", "", TL_ERR_SYNTAX, 0, 0, "invalid JSON"},
+	{"NUL after a value", NULL, TL_ERR_SYNTAX, 0, 0, "NUL byte at offset 7"},
 };
 /* clang-format on */
 
@@ -49,7 +50,12 @@ START_TEST(load_table)
 	const char *text = load_cases[_i].text;
 	json_t *v;
 
-	if (!text) {
+	size_t len;
+	if (!text && strstr(load_cases[_i].name, "NUL")) {
+		static const char nul_doc[] = "{\"a\": 2\0}";
+		text = nul_doc;
+		len = sizeof(nul_doc) - 1;
+	} else if (!text) {
 		if (strstr(load_cases[_i].name, "65"))
 			text = owned = nested(65);
 		else if (strstr(load_cases[_i].name, "strings")) {
@@ -62,8 +68,10 @@ START_TEST(load_table)
 		} else
 			text = owned = nested(64);
 	}
+	if (!strstr(load_cases[_i].name, "NUL after"))
+		len = strlen(text);
 	tl_error_clear(&err);
-	v = tl_json_load(text, strlen(text), NULL, "case.json", &err);
+	v = tl_json_load(text, len, NULL, "case.json", &err);
 	if (load_cases[_i].code == TL_OK) {
 		ck_assert_msg(v != NULL, "case %d (%s): %s", _i, load_cases[_i].name, err.message);
 		ck_assert_int_eq(err.code, TL_OK); /* untouched on success */

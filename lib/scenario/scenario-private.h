@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The scenario module's room: the source reader (JSON or YAML into one
+ * jansson tree) and its side table of positions.
+ *
+ * jansson values carry no position, so the reader records, for every
+ * value, its JSON path (as struct tl_jpath prints it) with the 1-based
+ * line and column where it starts in the file (a mapping member: its
+ * key). Semantic errors found later look their path up (or its longest
+ * recorded prefix) to say file:line:column.
+ *
+ * YAML plain scalars are typed by the YAML 1.2 core schema (null, ~,
+ * true/false, decimal integers and floats; never yes/no/on/off); the
+ * table keeps the text written for every plain scalar that became a
+ * non-string, so a position the schema wants as a string gets exactly
+ * that text back (tl_spos_plain_text).
+ */
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/error.h"
+
+#include "json/json.h"
+
+struct tl_spos_entry {
+	char *path;
+	int line;
+	int column;
+	char *plain; /* the plain scalar's text when typed non-string, else NULL */
+};
+
+struct tl_spos {
+	struct tl_spos_entry *items;
+	size_t count, cap;
+	size_t *index; /* open addressing over items, SIZE_MAX empty */
+	size_t index_cap;
+};
+
+void tl_spos_init(struct tl_spos *t);
+void tl_spos_finish(struct tl_spos *t);
+/* Records `path` (first record wins). Returns -1 on allocation failure. */
+int tl_spos_add(struct tl_spos *t, const char *path, int line, int column, const char *plain);
+/* The entry for `path` exactly, NULL when none. */
+const struct tl_spos_entry *tl_spos_get(const struct tl_spos *t, const char *path);
+/*
+ * The position of `path`, or of its longest recorded prefix (cutting at
+ * '.' and '['); false when nothing matches.
+ */
+bool tl_spos_locate(const struct tl_spos *t, const char *path, int *line, int *column);
+/* The plain text a YAML scalar at `path` was written as, NULL if none. */
+const char *tl_spos_plain_text(const struct tl_spos *t, const char *path);
+
+/*
+ * YAML text into a new jansson tree (caller decrefs), positions into
+ * `pos`. Refuses anchors, aliases, merge keys (`<<`), explicit tags,
+ * non-scalar keys, duplicate keys, more than one document, nesting
+ * deeper than `max_depth`. Errors: TL_ERR_SYNTAX with err->line/column.
+ */
+json_t *tl_scenario_yaml_load(const char *text, size_t len, unsigned max_depth, struct tl_spos *pos,
+			      struct tl_error *err);
+
+/*
+ * Records the positions of every value of `text`, a JSON document that
+ * tl_json_load() accepted. `root` is the path prefix ("" for a whole
+ * file). Returns -1 only on allocation failure.
+ */
+int tl_scenario_json_positions(const char *text, size_t len, const char *root, struct tl_spos *pos);
