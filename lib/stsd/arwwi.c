@@ -27,7 +27,7 @@
 /* --- the trace ----------------------------------------------------------- */
 
 void
-stsd_trace_init(struct stsd_trace *t)
+tl_stsd_trace_init(struct stsd_trace *t)
 {
 	t->steps = json_array();
 	t->extra = json_object();
@@ -35,7 +35,7 @@ stsd_trace_init(struct stsd_trace *t)
 }
 
 void
-stsd_trace_finish(struct stsd_trace *t)
+tl_stsd_trace_finish(struct stsd_trace *t)
 {
 	json_decref(t->steps);
 	json_decref(t->extra);
@@ -43,7 +43,8 @@ stsd_trace_finish(struct stsd_trace *t)
 }
 
 void
-stsd_trace_step(struct stsd_trace *t, const char *check, const char *outcome, const char *fmt, ...)
+tl_stsd_trace_step(struct stsd_trace *t, const char *check, const char *outcome, const char *fmt,
+		   ...)
 {
 	char detail[1024];
 	va_list ap;
@@ -57,7 +58,7 @@ stsd_trace_step(struct stsd_trace *t, const char *check, const char *outcome, co
 }
 
 void
-stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value)
+tl_stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value)
 {
 	if (t->extra && value)
 		json_object_set_new(t->extra, key, value);
@@ -68,7 +69,7 @@ stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value)
 /* --- helpers ------------------------------------------------------------- */
 
 void
-stsd_arwwi_out_finish(struct stsd_arwwi_out *out)
+tl_stsd_arwwi_out_finish(struct stsd_arwwi_out *out)
 {
 	json_decref(out->principal_tags);
 	json_decref(out->transitive_tags);
@@ -339,12 +340,12 @@ set_header(struct stsd_trace *t, const struct verdict *v)
 /* --- the decision --------------------------------------------------------- */
 
 int
-stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct stsd_arwwi_out *out,
-	   struct stsd_trace *trace, struct tl_sts_fault *fault)
+tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
+	      struct stsd_arwwi_out *out, struct stsd_trace *trace, struct tl_sts_fault *fault)
 {
-	const struct tl_clock *clock = svc->has_clock ? &svc->clock : NULL;
+	const struct tl_clock *clock = svc->clock;
 	struct verdict v = {.fault = fault};
-	struct stsd_snapshot *snap = stsd_snapshot_get(svc);
+	struct stsd_snapshot *snap = tl_stsd_snapshot_get(svc);
 	struct stsd_role *role = NULL;
 	struct stsd_provider *prov = NULL;
 	struct stsd_keys *keys = NULL;
@@ -366,16 +367,17 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 	/* 2. The role: a missing one answers exactly as a denied one. */
 	if (tl_sts_arn_role(req->role_arn, account, rpath, rname) == 0 &&
 	    strcmp(account, svc->account) == 0)
-		role = stsd_snapshot_role(snap, rname);
+		role = tl_stsd_snapshot_role(snap, rname);
 	if (!role || strcmp(role->arn, req->role_arn) != 0) {
-		stsd_trace_step(trace, "role", "fail",
-				"no role %s in account %s (answered as AccessDenied, as AWS does)",
-				req->role_arn, svc->account);
+		tl_stsd_trace_step(
+			trace, "role", "fail",
+			"no role %s in account %s (answered as AccessDenied, as AWS does)",
+			req->role_arn, svc->account);
 		verdict_fail(&v, "role", TL_STS_ACCESS_DENIED, NULL, "reason=no-such-role");
 		goto done;
 	}
-	stsd_trace_step(trace, "role", "pass", "%s (id %s, max session %d s)", role->arn, role->id,
-			role->max_session_duration);
+	tl_stsd_trace_step(trace, "role", "pass", "%s (id %s, max session %d s)", role->arn,
+			   role->id, role->max_session_duration);
 
 	/* 3. Token syntax and header policy, before any key is needed. */
 	tl_jws_expect_init(&expect);
@@ -385,19 +387,19 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 		      TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES384) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES512);
 	reason = tl_jws_verify(token, token_len, NULL, &expect, clock, &res);
 	if (reason != TL_JWS_JWKS_EMPTY) {
-		stsd_trace_step(trace, "token-syntax", "fail", "%s: %s", tl_jws_reason_name(reason),
-				res.message);
+		tl_stsd_trace_step(trace, "token-syntax", "fail", "%s: %s",
+				   tl_jws_reason_name(reason), res.message);
 		snprintf(why, sizeof(why), "reason=%s", tl_jws_reason_name(reason));
 		verdict_fail(&v, "token-syntax", TL_STS_INVALID_IDENTITY_TOKEN, NULL, why);
 		goto done;
 	}
 	if (res.header)
-		stsd_trace_set(trace, "token_header", json_incref(res.header));
+		tl_stsd_trace_set(trace, "token_header", json_incref(res.header));
 	tl_jws_result_finish(&res);
 	unverified = unverified_claims(token);
 	iss = json_string_value(json_object_get(unverified, "iss"));
 	if (!unverified || !iss) {
-		stsd_trace_step(
+		tl_stsd_trace_step(
 			trace, "token-syntax", "fail", "%s",
 			!unverified
 				? "the payload is not a JSON object (strict: no duplicate members)"
@@ -406,31 +408,31 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 			     !unverified ? "reason=payload-json" : "reason=iss-missing");
 		goto done;
 	}
-	stsd_trace_step(trace, "token-syntax", "pass", "compact JWS, header accepted, iss \"%s\"",
-			iss);
+	tl_stsd_trace_step(trace, "token-syntax", "pass",
+			   "compact JWS, header accepted, iss \"%s\"", iss);
 
 	/* 4. The issuer must be a registered provider, byte for byte. */
 	if (strncmp(iss, "https://", 8) == 0)
-		prov = stsd_snapshot_provider(snap, iss + 8);
+		prov = tl_stsd_snapshot_provider(snap, iss + 8);
 	if (!prov) {
 		char msg[2300];
 		snprintf(msg, sizeof(msg), "No OpenIDConnect provider found in your account for %s",
 			 iss);
-		stsd_trace_step(trace, "issuer", "fail",
-				"no OpenID Connect provider for iss \"%s\" (%zu registered)", iss,
-				snap->provider_count);
+		tl_stsd_trace_step(trace, "issuer", "fail",
+				   "no OpenID Connect provider for iss \"%s\" (%zu registered)",
+				   iss, snap->provider_count);
 		verdict_fail(&v, "issuer", TL_STS_INVALID_IDENTITY_TOKEN, msg,
 			     "reason=no-provider");
 		goto done;
 	}
-	stsd_trace_step(trace, "issuer", "pass", "provider %s", prov->arn);
+	tl_stsd_trace_step(trace, "issuer", "pass", "provider %s", prov->arn);
 	snprintf(out->provider_arn, sizeof(out->provider_arn), "%s", prov->arn);
 
 	/* 5. Keys from discovery + JWKS (cached). */
 	why[0] = '\0';
-	keys = stsd_keys_get(svc, iss, false, NULL, why, sizeof(why));
+	keys = tl_stsd_keys_get(svc, iss, false, NULL, why, sizeof(why));
 	if (!keys) {
-		stsd_trace_step(trace, "keys", "fail", "%s", why);
+		tl_stsd_trace_step(trace, "keys", "fail", "%s", why);
 		verdict_fail(&v, "keys", TL_STS_IDP_COMMUNICATION_ERROR, NULL,
 			     "reason=idp-unreachable");
 		goto done;
@@ -441,39 +443,40 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 	reason = tl_jws_verify(token, token_len, keys->jwks, &expect, clock, &res);
 	if (reason == TL_JWS_KID_UNKNOWN) {
 		struct stsd_keys *again;
-		stsd_trace_step(trace, "keys", "info", "%s; refetching the JWKS once", res.message);
-		again = stsd_keys_get(svc, iss, true, &refreshed, why, sizeof(why));
+		tl_stsd_trace_step(trace, "keys", "info", "%s; refetching the JWKS once",
+				   res.message);
+		again = tl_stsd_keys_get(svc, iss, true, &refreshed, why, sizeof(why));
 		if (again) {
-			stsd_keys_put(keys);
+			tl_stsd_keys_put(keys);
 			keys = again;
 			tl_jws_result_finish(&res);
 			reason = tl_jws_verify(token, token_len, keys->jwks, &expect, clock, &res);
 		} else {
-			stsd_trace_step(trace, "keys", "fail", "%s", why);
+			tl_stsd_trace_step(trace, "keys", "fail", "%s", why);
 			verdict_fail(&v, "keys", TL_STS_IDP_COMMUNICATION_ERROR, NULL,
 				     "reason=idp-unreachable");
 			goto done;
 		}
 	}
-	stsd_trace_step(trace, "keys", "pass", "%zu key(s) from %s", tl_jwks_count(keys->jwks),
-			keys->source);
+	tl_stsd_trace_step(trace, "keys", "pass", "%zu key(s) from %s", tl_jwks_count(keys->jwks),
+			   keys->source);
 	if (!res.claims) {
-		stsd_trace_step(trace, "signature", "fail", "%s: %s", tl_jws_reason_name(reason),
-				res.message);
+		tl_stsd_trace_step(trace, "signature", "fail", "%s: %s", tl_jws_reason_name(reason),
+				   res.message);
 		snprintf(why, sizeof(why), "reason=%s", tl_jws_reason_name(reason));
 		verdict_fail(&v, "signature", TL_STS_INVALID_IDENTITY_TOKEN, NULL, why);
-		stsd_trace_set(trace, "token_claims_unverified", json_incref(unverified));
+		tl_stsd_trace_set(trace, "token_claims_unverified", json_incref(unverified));
 		goto done;
 	}
 	claims = res.claims;
-	stsd_trace_set(trace, "token_claims", json_incref(claims));
-	stsd_trace_step(trace, "signature", "pass", "%s, kid \"%s\"", tl_jose_alg_name(res.alg),
-			res.key && tl_jose_key_kid(res.key) ? tl_jose_key_kid(res.key) : "");
+	tl_stsd_trace_set(trace, "token_claims", json_incref(claims));
+	tl_stsd_trace_step(trace, "signature", "pass", "%s, kid \"%s\"", tl_jose_alg_name(res.alg),
+			   res.key && tl_jose_key_kid(res.key) ? tl_jose_key_kid(res.key) : "");
 
 	/* 7. Audience in the provider's client ids. */
 	aud = json_object_get(claims, "aud");
 	if (!aud) {
-		stsd_trace_step(trace, "audience", "fail", "the token has no 'aud'");
+		tl_stsd_trace_step(trace, "audience", "fail", "the token has no 'aud'");
 		verdict_fail(&v, "audience", TL_STS_INVALID_IDENTITY_TOKEN,
 			     "Missing a required claim: aud", "reason=aud-missing");
 	} else {
@@ -494,13 +497,13 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 			snprintf(out->audience, sizeof(out->audience), "%s",
 				 json_string_value(one));
 		if (aud_ok) {
-			stsd_trace_step(trace, "audience", "pass", "\"%s\" is a client id of %s",
-					out->audience, prov->arn);
+			tl_stsd_trace_step(trace, "audience", "pass", "\"%s\" is a client id of %s",
+					   out->audience, prov->arn);
 		} else {
 			char *text = json_dumps(aud, JSON_COMPACT | JSON_ENCODE_ANY);
-			stsd_trace_step(trace, "audience", "fail",
-					"aud %s is not among the %zu client id(s) of %s",
-					text ? text : "?", prov->client_id_count, prov->arn);
+			tl_stsd_trace_step(trace, "audience", "fail",
+					   "aud %s is not among the %zu client id(s) of %s",
+					   text ? text : "?", prov->client_id_count, prov->arn);
 			free(text);
 			verdict_fail(&v, "audience", TL_STS_INVALID_IDENTITY_TOKEN,
 				     "Incorrect token audience", "reason=aud-mismatch");
@@ -509,16 +512,16 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 
 	/* 8. Time claims (and the verifier's other claim checks). */
 	if (reason == TL_JWS_OK) {
-		stsd_trace_step(trace, "time", "pass", "exp/iat/nbf within %" PRId64 " s leeway",
-				svc->skew_seconds);
+		tl_stsd_trace_step(trace, "time", "pass", "exp/iat/nbf within %" PRId64 " s leeway",
+				   svc->skew_seconds);
 	} else if (is_time_reason(reason)) {
-		stsd_trace_step(trace, "time", "fail", "%s: %s", tl_jws_reason_name(reason),
-				res.message);
+		tl_stsd_trace_step(trace, "time", "fail", "%s: %s", tl_jws_reason_name(reason),
+				   res.message);
 		snprintf(why, sizeof(why), "reason=%s", tl_jws_reason_name(reason));
 		verdict_fail(&v, "time", TL_STS_EXPIRED_TOKEN_EXCEPTION, NULL, why);
 	} else {
-		stsd_trace_step(trace, "claims", "fail", "%s: %s", tl_jws_reason_name(reason),
-				res.message);
+		tl_stsd_trace_step(trace, "claims", "fail", "%s: %s", tl_jws_reason_name(reason),
+				   res.message);
 		snprintf(why, sizeof(why), "reason=%s", tl_jws_reason_name(reason));
 		verdict_fail(&v, "claims", TL_STS_INVALID_IDENTITY_TOKEN, NULL, why);
 	}
@@ -534,11 +537,11 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 							  strcmp(json_string_value(e), role->arn) ==
 								  0) role_authorized = true;
 		if (role_authorized) {
-			stsd_trace_step(trace, "roles-claim", "pass", "the token lists %s",
-					role->arn);
+			tl_stsd_trace_step(trace, "roles-claim", "pass", "the token lists %s",
+					   role->arn);
 		} else {
-			stsd_trace_step(trace, "roles-claim", "fail", "the token does not list %s",
-					role->arn);
+			tl_stsd_trace_step(trace, "roles-claim", "fail",
+					   "the token does not list %s", role->arn);
 			verdict_fail(&v, "roles-claim", TL_STS_INVALID_IDENTITY_TOKEN,
 				     "The target role ARN is not present in the roles claim of the "
 				     "identity token",
@@ -549,24 +552,24 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 	/* 10. Session tags and source identity from the token. */
 	tags_claim = json_object_get(claims, TAGS_CLAIM);
 	if (tags_claim && read_tags(tags_claim, &ptags, &tkeys, why, sizeof(why)) < 0) {
-		stsd_trace_step(trace, "session-tags", "fail", "%s", why);
+		tl_stsd_trace_step(trace, "session-tags", "fail", "%s", why);
 		verdict_fail(&v, "session-tags", TL_STS_INVALID_IDENTITY_TOKEN, NULL,
 			     "reason=session-tags");
 		json_decref(ptags);
 		json_decref(tkeys);
 		ptags = tkeys = NULL;
 	} else if (tags_claim) {
-		stsd_trace_step(trace, "session-tags", "info",
-				"%zu session tag(s): sts:TagSession must be allowed too",
-				json_object_size(ptags));
+		tl_stsd_trace_step(trace, "session-tags", "info",
+				   "%zu session tag(s): sts:TagSession must be allowed too",
+				   json_object_size(ptags));
 	}
 	si_claim = json_object_get(claims, SOURCE_IDENTITY_CLAIM);
 	if (si_claim) {
 		if (!json_is_string(si_claim) ||
 		    !tl_sts_session_name_valid(json_string_value(si_claim))) {
-			stsd_trace_step(trace, "source-identity", "fail",
-					"%s is not a string of 2-64 [\\w+=,.@-]",
-					SOURCE_IDENTITY_CLAIM);
+			tl_stsd_trace_step(trace, "source-identity", "fail",
+					   "%s is not a string of 2-64 [\\w+=,.@-]",
+					   SOURCE_IDENTITY_CLAIM);
 			verdict_fail(&v, "source-identity", TL_STS_INVALID_IDENTITY_TOKEN, NULL,
 				     "reason=source-identity");
 			si_claim = NULL;
@@ -574,9 +577,9 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 			out->has_source_identity = true;
 			snprintf(out->source_identity, sizeof(out->source_identity), "%s",
 				 json_string_value(si_claim));
-			stsd_trace_step(trace, "source-identity", "info",
-					"\"%s\": sts:SetSourceIdentity must be allowed too",
-					out->source_identity);
+			tl_stsd_trace_step(trace, "source-identity", "info",
+					   "\"%s\": sts:SetSourceIdentity must be allowed too",
+					   out->source_identity);
 		}
 	}
 
@@ -635,7 +638,7 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 		ctx_add(&b, "sts:SourceIdentity", out->source_identity);
 	if (role_authorized)
 		ctx_add(&b, "sts:RoleAuthorizedByIdp", "true");
-	stsd_trace_set(
+	tl_stsd_trace_set(
 		trace, "context",
 		json_pack("{s:{s:s}, s:O}", "principal", "Federated", prov->arn, "keys", b.keys));
 	if (b.failed) {
@@ -669,36 +672,36 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 			if (traces && pj)
 				json_array_append(traces, pj);
 			if (d == TL_POLICY_ALLOW) {
-				stsd_trace_step(trace, "trust-policy", "pass",
-						"%s allowed by statement %s", actions[a], stmt);
+				tl_stsd_trace_step(trace, "trust-policy", "pass",
+						   "%s allowed by statement %s", actions[a], stmt);
 			} else {
-				stsd_trace_step(trace, "trust-policy", "fail",
-						"%s: %s (statement %s)", actions[a],
-						d == TL_POLICY_EXPLICIT_DENY
-							? "explicit deny"
-							: "no statement allows it",
-						stmt);
+				tl_stsd_trace_step(trace, "trust-policy", "fail",
+						   "%s: %s (statement %s)", actions[a],
+						   d == TL_POLICY_EXPLICIT_DENY
+							   ? "explicit deny"
+							   : "no statement allows it",
+						   stmt);
 				snprintf(why, sizeof(why), "action=%s; decision=%s; statement=%s",
 					 actions[a], tl_policy_decision_name(d), stmt);
 				verdict_fail(&v, "trust-policy", TL_STS_ACCESS_DENIED, NULL, why);
 			}
 			json_decref(pj);
 		}
-		stsd_trace_set(trace, "policy", traces);
+		tl_stsd_trace_set(trace, "policy", traces);
 	}
 
 	/* 12. DurationSeconds against the role's maximum. */
 	if (tl_sts_arwwi_check_duration(req, role->max_session_duration, NULL) < 0) {
-		stsd_trace_step(trace, "duration", "fail",
-				"DurationSeconds %d > MaxSessionDuration %d", req->duration_seconds,
-				role->max_session_duration);
+		tl_stsd_trace_step(trace, "duration", "fail",
+				   "DurationSeconds %d > MaxSessionDuration %d",
+				   req->duration_seconds, role->max_session_duration);
 		verdict_fail(&v, "duration", TL_STS_VALIDATION_ERROR,
 			     "The requested DurationSeconds exceeds the MaxSessionDuration set "
 			     "for this role.",
 			     "reason=duration-exceeds-max");
 	} else {
-		stsd_trace_step(trace, "duration", "pass", "%d s (role maximum %d s)",
-				req->duration_seconds, role->max_session_duration);
+		tl_stsd_trace_step(trace, "duration", "pass", "%d s (role maximum %d s)",
+				   req->duration_seconds, role->max_session_duration);
 	}
 	if (v.failed)
 		goto done;
@@ -725,10 +728,10 @@ stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req, struct s
 		s.expiration = out->creds.expiration;
 		snprintf(s.arn, sizeof(s.arn), "%s", out->assumed_arn);
 		snprintf(s.user_id, sizeof(s.user_id), "%s", out->assumed_id);
-		stsd_session_add(svc, &s);
+		tl_stsd_session_add(svc, &s);
 	}
-	stsd_trace_step(trace, "credentials", "pass", "%s until %" PRId64 " (key id %s)",
-			out->assumed_arn, out->creds.expiration, out->creds.access_key_id);
+	tl_stsd_trace_step(trace, "credentials", "pass", "%s until %" PRId64 " (key id %s)",
+			   out->assumed_arn, out->creds.expiration, out->creds.access_key_id);
 done:
 	(void)refreshed;
 	set_header(trace, &v);
@@ -738,7 +741,7 @@ done:
 	tl_policy_context_free(b.ctx);
 	tl_jws_result_finish(&res);
 	json_decref(unverified);
-	stsd_keys_put(keys);
-	stsd_snapshot_put(snap);
+	tl_stsd_keys_put(keys);
+	tl_stsd_snapshot_put(snap);
 	return v.failed ? -1 : 0;
 }

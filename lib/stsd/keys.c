@@ -21,7 +21,7 @@
 #define DOC_MAX (1024u * 1024)
 
 int64_t
-stsd_monotonic_ms(void)
+tl_stsd_monotonic_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -29,7 +29,7 @@ stsd_monotonic_ms(void)
 }
 
 void
-stsd_keys_put(struct stsd_keys *k)
+tl_stsd_keys_put(struct stsd_keys *k)
 {
 	if (k && atomic_fetch_sub(&k->refs, 1) == 1) {
 		tl_jwks_free(k->jwks);
@@ -91,11 +91,11 @@ out:
 }
 
 void
-stsd_keys_finish(struct tl_stsd *svc)
+tl_stsd_keys_finish(struct tl_stsd *svc)
 {
 	for (size_t i = 0; i < svc->cache_count; i++) {
 		struct stsd_keycache *c = svc->caches[i];
-		stsd_keys_put(c->keys);
+		tl_stsd_keys_put(c->keys);
 		pthread_mutex_destroy(&c->lock);
 		free(c->issuer);
 		free(c->file);
@@ -110,7 +110,7 @@ stsd_keys_finish(struct tl_stsd *svc)
 }
 
 int
-stsd_keys_load_files(struct tl_stsd *svc, const struct tl_stsd_config *cfg, struct tl_error *err)
+tl_stsd_keys_load_files(struct tl_stsd *svc, const struct tl_stsd_config *cfg, struct tl_error *err)
 {
 	for (size_t i = 0; i < cfg->jwks_file_count; i++) {
 		const struct tl_stsd_jwks_file *f = &cfg->jwks_files[i];
@@ -126,7 +126,7 @@ stsd_keys_load_files(struct tl_stsd *svc, const struct tl_stsd_config *cfg, stru
 			return -1;
 		}
 		snprintf(src, sizeof(src), "file %s", f->path);
-		stsd_keys_put(c->keys);
+		tl_stsd_keys_put(c->keys);
 		c->keys = keys_new(jwks, src);
 		free(c->file);
 		c->file = strdup(f->path);
@@ -258,12 +258,12 @@ out:
 }
 
 struct stsd_keys *
-stsd_keys_get(struct tl_stsd *svc, const char *issuer, bool refresh, bool *refreshed, char *why,
-	      size_t why_size)
+tl_stsd_keys_get(struct tl_stsd *svc, const char *issuer, bool refresh, bool *refreshed, char *why,
+		 size_t why_size)
 {
 	struct stsd_keycache *c = cache_find(svc, issuer, true);
 	struct stsd_keys *k = NULL, *fresh;
-	int64_t now = stsd_monotonic_ms();
+	int64_t now = tl_stsd_monotonic_ms();
 
 	if (refreshed)
 		*refreshed = false;
@@ -288,7 +288,7 @@ stsd_keys_get(struct tl_stsd *svc, const char *issuer, bool refresh, bool *refre
 	if (refresh)
 		c->refetched_ms = now;
 	if (fresh) {
-		stsd_keys_put(c->keys);
+		tl_stsd_keys_put(c->keys);
 		c->keys = fresh;
 		c->fetched_ms = now;
 		if (refreshed)

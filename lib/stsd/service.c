@@ -65,7 +65,7 @@ session_unlink(struct tl_stsd *svc, struct stsd_session *s)
 }
 
 void
-stsd_session_add(struct tl_stsd *svc, const struct stsd_session *in)
+tl_stsd_session_add(struct tl_stsd *svc, const struct stsd_session *in)
 {
 	struct stsd_session *s = malloc(sizeof(*s));
 	size_t slot, b;
@@ -186,7 +186,7 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 		tl_rng_init_seeded(&svc->rng, cfg->seed);
 	else
 		tl_rng_init_secure(&svc->rng);
-	if (stsd_store_init(svc, err) < 0)
+	if (tl_stsd_store_init(svc, err) < 0)
 		goto fail;
 	if (!cfg->account || !tl_sts_account_valid(cfg->account)) {
 		tl_error_set(err, TL_ERR_INVALID, "account '%s' is not 12 digits",
@@ -203,10 +203,7 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 	svc->admin_secret = dupstr(cfg->admin_secret);
 	svc->region = dupstr(cfg->region ? cfg->region : "us-east-1");
 	svc->state_path = dupstr(cfg->state_path);
-	if (cfg->clock) {
-		svc->clock = *cfg->clock;
-		svc->has_clock = true;
-	}
+	svc->clock = cfg->clock;
 	svc->limits.max_chars =
 		cfg->policy_max_chars ? cfg->policy_max_chars : TL_POLICY_SIZE_DEFAULT;
 	if (svc->limits.max_chars > TL_POLICY_SIZE_MAX)
@@ -237,9 +234,9 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 			goto fail;
 		}
 	}
-	if (stsd_keys_load_files(svc, cfg, err) < 0)
+	if (tl_stsd_keys_load_files(svc, cfg, err) < 0)
 		goto fail;
-	if (svc->state_path && stsd_state_load(svc, err) < 0)
+	if (svc->state_path && tl_stsd_state_load(svc, err) < 0)
 		goto fail;
 	if (cfg->audit_log_path) {
 		svc->audit = fopen(cfg->audit_log_path, "ae");
@@ -260,8 +257,8 @@ tl_stsd_free(struct tl_stsd *svc)
 {
 	if (!svc)
 		return;
-	stsd_keys_finish(svc);
-	stsd_store_finish(svc);
+	tl_stsd_keys_finish(svc);
+	tl_stsd_store_finish(svc);
 	for (size_t i = 0; svc->session_fifo && i < svc->session_count; i++)
 		free(svc->session_fifo[(svc->session_head + i) % svc->sessions_max]);
 	free(svc->session_fifo);
@@ -370,7 +367,7 @@ authenticate(struct call *c, const struct tl_sts_action_info *ai, struct stsd_se
 	size_t body_len;
 	const char *body = tl_http_body(c->ex, &body_len);
 	const char *service = ai->service == TL_STS_SERVICE_IAM ? "iam" : "sts";
-	int64_t now = tl_clock_now(c->svc->has_clock ? &c->svc->clock : NULL);
+	int64_t now = tl_clock_now(c->svc->clock);
 	int who;
 
 	tl_http_header_foreach(c->ex, collect_header, &hl);
@@ -395,28 +392,28 @@ authenticate(struct call *c, const struct tl_sts_action_info *ai, struct stsd_se
 		c->user_identity = json_pack("{s:s, s:s, s:s, s:s}", "type", "Root", "principalId",
 					     c->svc->account, "accountId", c->svc->account,
 					     "accessKeyId", sig.access_key_id);
-		stsd_trace_step(&c->trace, "authentication", "pass", "admin key %s",
-				sig.access_key_id);
+		tl_stsd_trace_step(&c->trace, "authentication", "pass", "admin key %s",
+				   sig.access_key_id);
 		return who;
 	}
 	if (!session_find(c->svc, sig.access_key_id, session) || !sig.has_security_token ||
 	    strcmp(sig.security_token, session->session_token) != 0) {
-		stsd_trace_step(&c->trace, "authentication", "fail", "access key id %.32s %s",
-				sig.access_key_id,
-				!session_find(c->svc, sig.access_key_id, session)
-					? "was never issued (or was evicted)"
-					: "was sent without its session token");
+		tl_stsd_trace_step(&c->trace, "authentication", "fail", "access key id %.32s %s",
+				   sig.access_key_id,
+				   !session_find(c->svc, sig.access_key_id, session)
+					   ? "was never issued (or was evicted)"
+					   : "was sent without its session token");
 		tl_sts_fault_set(&c->fault, TL_STS_INVALID_CLIENT_TOKEN_ID, NULL);
 		return fail(c, "authentication");
 	}
 	if (tl_sts_sigv4_verify(&req, &sig, session->secret, service, now, &c->fault) < 0) {
-		stsd_trace_step(&c->trace, "authentication", "fail", "%s", c->fault.message);
+		tl_stsd_trace_step(&c->trace, "authentication", "fail", "%s", c->fault.message);
 		return fail(c, "signature");
 	}
 	if (now >= session->expiration) {
-		stsd_trace_step(&c->trace, "authentication", "fail",
-				"session %s expired at %" PRId64 " (now %" PRId64 ")", session->arn,
-				session->expiration, now);
+		tl_stsd_trace_step(&c->trace, "authentication", "fail",
+				   "session %s expired at %" PRId64 " (now %" PRId64 ")",
+				   session->arn, session->expiration, now);
 		tl_sts_fault_set(&c->fault, TL_STS_EXPIRED_TOKEN, NULL);
 		return fail(c, "authentication");
 	}
@@ -424,7 +421,7 @@ authenticate(struct call *c, const struct tl_sts_action_info *ai, struct stsd_se
 		json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "AssumedRole", "principalId",
 			  session->user_id, "arn", session->arn, "accountId", c->svc->account,
 			  "accessKeyId", sig.access_key_id);
-	stsd_trace_step(&c->trace, "authentication", "pass", "session %s", session->arn);
+	tl_stsd_trace_step(&c->trace, "authentication", "pass", "session %s", session->arn);
 	return 1;
 }
 
@@ -438,19 +435,20 @@ do_arwwi(struct call *c, const struct tl_sts_query *q)
 
 	memset(&out, 0, sizeof(out));
 	if (tl_sts_arwwi_parse(q, NULL, &req, &c->fault) < 0) {
-		stsd_trace_step(&c->trace, "parameters", "fail", "%s", c->fault.message);
+		tl_stsd_trace_step(&c->trace, "parameters", "fail", "%s", c->fault.message);
 		snprintf(c->trace.header, sizeof(c->trace.header),
 			 "deny; check=parameters; code=%s", tl_sts_error_info(c->fault.code)->name);
 		return fail(c, "parameters");
 	}
-	stsd_trace_step(&c->trace, "parameters", "pass",
-			"RoleArn %s, RoleSessionName %s, DurationSeconds %d, token %zu characters",
-			req.role_arn, req.role_session_name, req.duration_seconds,
-			strlen(req.web_identity_token));
+	tl_stsd_trace_step(
+		&c->trace, "parameters", "pass",
+		"RoleArn %s, RoleSessionName %s, DurationSeconds %d, token %zu characters",
+		req.role_arn, req.role_session_name, req.duration_seconds,
+		strlen(req.web_identity_token));
 	c->request_parameters =
 		json_pack("{s:s, s:s, s:i}", "roleArn", req.role_arn, "roleSessionName",
 			  req.role_session_name, "durationSeconds", req.duration_seconds);
-	rc = stsd_arwwi(c->svc, &req, &out, &c->trace, &c->fault);
+	rc = tl_stsd_arwwi(c->svc, &req, &out, &c->trace, &c->fault);
 	if (out.subject[0] && out.provider_arn[0]) {
 		char pid[TL_STS_ARN_MAX + 600];
 		snprintf(pid, sizeof(pid), "%s:%s:%s", out.provider_arn, out.audience, out.subject);
@@ -462,7 +460,7 @@ do_arwwi(struct call *c, const struct tl_sts_query *q)
 		json_object_set_new(c->request_parameters, "sourceIdentity",
 				    json_string(out.source_identity));
 	if (rc < 0) {
-		stsd_arwwi_out_finish(&out);
+		tl_stsd_arwwi_out_finish(&out);
 		return fail(c, "decision");
 	}
 	if (out.principal_tags && c->request_parameters) {
@@ -482,7 +480,7 @@ do_arwwi(struct call *c, const struct tl_sts_query *q)
 	r.expiration = out.creds.expiration;
 	r.packed_policy_size = -1;
 	if (tl_sts_arwwi_response_xml(&c->out, &r, c->request_id, NULL) < 0) {
-		stsd_arwwi_out_finish(&out);
+		tl_stsd_arwwi_out_finish(&out);
 		tl_sts_fault_set(&c->fault, TL_STS_INTERNAL_FAILURE, NULL);
 		return fail(c, "response");
 	}
@@ -499,7 +497,7 @@ do_arwwi(struct call *c, const struct tl_sts_query *q)
 			json_object_set_new(c->response_elements, "sourceIdentity",
 					    json_string(out.source_identity));
 	}
-	stsd_arwwi_out_finish(&out);
+	tl_stsd_arwwi_out_finish(&out);
 	return 0;
 }
 
@@ -583,16 +581,16 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 	if (who == 1) {
 		tl_sts_fault_set(&c->fault, TL_STS_ACCESS_DENIED,
 				 "User: %s is not authorized to perform: iam:%s", s.arn, ai->name);
-		stsd_trace_step(&c->trace, "authorization", "fail",
-				"only the admin credentials may call IAM");
+		tl_stsd_trace_step(&c->trace, "authorization", "fail",
+				   "only the admin credentials may call IAM");
 		return fail(c, "authorization");
 	}
 	memset(&req, 0, sizeof(req));
 	if (tl_sts_iam_parse(q, ai->action, &req, &c->fault) < 0) {
-		stsd_trace_step(&c->trace, "parameters", "fail", "%s", c->fault.message);
+		tl_stsd_trace_step(&c->trace, "parameters", "fail", "%s", c->fault.message);
 		return fail(c, "parameters");
 	}
-	stsd_trace_step(&c->trace, "parameters", "pass", "%s", ai->name);
+	tl_stsd_trace_step(&c->trace, "parameters", "pass", "%s", ai->name);
 	switch (ai->action) {
 	case TL_STS_ACTION_CREATE_OPEN_ID_CONNECT_PROVIDER: {
 		struct stsd_tag tags[TL_STS_IAM_TAGS_MAX];
@@ -601,10 +599,10 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 			tags[i].key = (char *)(uintptr_t)req.tags[i].key;
 			tags[i].value = (char *)(uintptr_t)req.tags[i].value;
 		}
-		if (stsd_iam_create_provider(c->svc, req.url_host_path, req.client_ids,
-					     req.client_id_count, req.thumbprints,
-					     req.thumbprint_count, tags, req.tag_count, &arn,
-					     &c->fault) < 0)
+		if (tl_stsd_iam_create_provider(c->svc, req.url_host_path, req.client_ids,
+						req.client_id_count, req.thumbprints,
+						req.thumbprint_count, tags, req.tag_count, &arn,
+						&c->fault) < 0)
 			break;
 		rc = iam_xml(
 			c, tl_sts_iam_create_oidc_provider_xml(&c->out, arn, c->request_id, NULL));
@@ -620,8 +618,8 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 		if (provider_of(c, &req) < 0)
 			break;
 		tl_sts_arn_oidc_provider(req.provider_arn, url, url, sizeof(url));
-		snap = stsd_snapshot_get(c->svc);
-		p = stsd_snapshot_provider(snap, url);
+		snap = tl_stsd_snapshot_get(c->svc);
+		p = tl_stsd_snapshot_provider(snap, url);
 		if (!p) {
 			tl_sts_fault_set(&c->fault, TL_STS_NO_SUCH_ENTITY,
 					 "OpenIDConnect Provider not found for arn %s",
@@ -645,7 +643,7 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 	}
 	case TL_STS_ACTION_LIST_OPEN_ID_CONNECT_PROVIDERS: {
 		const char **arns;
-		snap = stsd_snapshot_get(c->svc);
+		snap = tl_stsd_snapshot_get(c->svc);
 		arns = calloc(snap->provider_count + 1, sizeof(*arns));
 		if (!arns) {
 			rc = iam_xml(c, -1);
@@ -665,8 +663,8 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 			break;
 		tl_sts_arn_oidc_provider(req.provider_arn, acct, url, sizeof(url));
 		if (ai->action == TL_STS_ACTION_DELETE_OPEN_ID_CONNECT_PROVIDER
-			    ? stsd_iam_delete_provider(c->svc, url, &c->fault) < 0
-			    : stsd_iam_add_client_id(c->svc, url, req.client_id, &c->fault) < 0)
+			    ? tl_stsd_iam_delete_provider(c->svc, url, &c->fault) < 0
+			    : tl_stsd_iam_add_client_id(c->svc, url, req.client_id, &c->fault) < 0)
 			break;
 		rc = iam_xml(c, tl_sts_iam_empty_xml(&c->out, ai->action, c->request_id, NULL));
 		break;
@@ -680,23 +678,23 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 			tags[i].key = (char *)(uintptr_t)req.tags[i].key;
 			tags[i].value = (char *)(uintptr_t)req.tags[i].value;
 		}
-		if (stsd_iam_create_role(c->svc, req.role_name, req.path, req.policy_document,
-					 req.description, req.max_session_duration, tags,
-					 req.tag_count, &r, &c->fault) < 0)
+		if (tl_stsd_iam_create_role(c->svc, req.role_name, req.path, req.policy_document,
+					    req.description, req.max_session_duration, tags,
+					    req.tag_count, &r, &c->fault) < 0)
 			break;
 		role_view(r, vt, &v);
 		rc = iam_xml(c, tl_sts_iam_role_xml(&c->out, ai->action, &v, c->request_id, NULL));
 		c->response_elements = json_pack("{s:{s:s, s:s, s:s}}", "role", "roleName", r->name,
 						 "roleId", r->id, "arn", r->arn);
-		stsd_role_put(r);
+		tl_stsd_role_put(r);
 		break;
 	}
 	case TL_STS_ACTION_GET_ROLE: {
 		struct tl_sts_iam_tag vt[TL_STS_IAM_TAGS_MAX];
 		struct tl_sts_iam_role v;
 		struct stsd_role *r;
-		snap = stsd_snapshot_get(c->svc);
-		r = stsd_snapshot_role(snap, req.role_name);
+		snap = tl_stsd_snapshot_get(c->svc);
+		r = tl_stsd_snapshot_role(snap, req.role_name);
 		if (!r) {
 			tl_sts_fault_set(&c->fault, TL_STS_NO_SUCH_ENTITY,
 					 "The role with name %s cannot be found.", req.role_name);
@@ -711,7 +709,7 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 		struct tl_sts_iam_tag(*vt)[TL_STS_IAM_TAGS_MAX];
 		size_t start = 0, n = 0, i;
 		char next[32] = "";
-		snap = stsd_snapshot_get(c->svc);
+		snap = tl_stsd_snapshot_get(c->svc);
 		if (req.marker) {
 			char *end;
 			unsigned long m = strtoul(req.marker, &end, 10);
@@ -748,17 +746,18 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 		break;
 	}
 	case TL_STS_ACTION_DELETE_ROLE:
-		if (stsd_iam_delete_role(c->svc, req.role_name, &c->fault) < 0)
+		if (tl_stsd_iam_delete_role(c->svc, req.role_name, &c->fault) < 0)
 			break;
 		rc = iam_xml(c, tl_sts_iam_empty_xml(&c->out, ai->action, c->request_id, NULL));
 		break;
 	case TL_STS_ACTION_UPDATE_ASSUME_ROLE_POLICY:
 	case TL_STS_ACTION_UPDATE_ROLE:
-		if (stsd_iam_update_role(c->svc, req.role_name,
-					 ai->action == TL_STS_ACTION_UPDATE_ASSUME_ROLE_POLICY
-						 ? req.policy_document
-						 : NULL,
-					 req.max_session_duration, req.description, &c->fault) < 0)
+		if (tl_stsd_iam_update_role(c->svc, req.role_name,
+					    ai->action == TL_STS_ACTION_UPDATE_ASSUME_ROLE_POLICY
+						    ? req.policy_document
+						    : NULL,
+					    req.max_session_duration, req.description,
+					    &c->fault) < 0)
 			break;
 		rc = iam_xml(c, tl_sts_iam_empty_xml(&c->out, ai->action, c->request_id, NULL));
 		break;
@@ -766,14 +765,14 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 		tl_sts_fault_set(&c->fault, TL_STS_INVALID_ACTION, NULL);
 		break;
 	}
-	stsd_snapshot_put(snap);
+	tl_stsd_snapshot_put(snap);
 	tl_sts_iam_request_finish(&req);
 	if (rc < 0) {
 		if (!c->stage[0])
-			stsd_trace_step(&c->trace, "iam", "fail", "%s", c->fault.message);
+			tl_stsd_trace_step(&c->trace, "iam", "fail", "%s", c->fault.message);
 		return c->stage[0] ? -1 : fail(c, "iam");
 	}
-	stsd_trace_step(&c->trace, "iam", "pass", "%s done", ai->name);
+	tl_stsd_trace_step(&c->trace, "iam", "pass", "%s done", ai->name);
 	snprintf(c->trace.header, sizeof(c->trace.header), "ok; action=%s", ai->name);
 	return 0;
 }
@@ -801,7 +800,7 @@ finish_call(struct call *c, bool ok)
 	const char *ua = tl_http_header(c->ex, "User-Agent");
 	json_t *decision, *event;
 
-	tl_time_format_iso8601(tl_clock_now(c->svc->has_clock ? &c->svc->clock : NULL), iso);
+	tl_time_format_iso8601(tl_clock_now(c->svc->clock), iso);
 	decision =
 		json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "requestId", c->request_id, "eventName",
 			  c->action, "time", iso, "outcome", ok ? "allow" : "deny", "decision",
@@ -869,7 +868,7 @@ handle(void *ctx, struct tl_http_exchange *ex)
 	c.ex = ex;
 	c.action = "Unknown";
 	c.service = TL_STS_SERVICE_STS;
-	stsd_trace_init(&c.trace);
+	tl_stsd_trace_init(&c.trace);
 	tl_buf_init(&c.out, RESPONSE_MAX);
 	tl_sts_query_init(&q);
 	if (tl_rng_uuid(&c.svc->rng, c.request_id, NULL) < 0)
@@ -896,7 +895,7 @@ handle(void *ctx, struct tl_http_exchange *ex)
 	}
 	if (tl_sts_query_parse(&q, data, len, NULL, &c.fault) < 0 ||
 	    tl_sts_query_action(&q, &ai, &c.fault) < 0) {
-		stsd_trace_step(&c.trace, "request", "fail", "%s", c.fault.message);
+		tl_stsd_trace_step(&c.trace, "request", "fail", "%s", c.fault.message);
 		fail(&c, "request");
 		if (ai)
 			c.action = ai->name;
@@ -925,7 +924,7 @@ out:
 	json_decref(c.user_identity);
 	json_decref(c.request_parameters);
 	json_decref(c.response_elements);
-	stsd_trace_finish(&c.trace);
+	tl_stsd_trace_finish(&c.trace);
 	tl_buf_finish(&c.out);
 	tl_sts_query_finish(&q);
 }

@@ -85,7 +85,7 @@ strv_copy(const char *const *in, size_t n, size_t extra)
 }
 
 struct stsd_provider *
-stsd_provider_ref(struct stsd_provider *p)
+tl_stsd_provider_ref(struct stsd_provider *p)
 {
 	if (p)
 		atomic_fetch_add(&p->refs, 1);
@@ -93,7 +93,7 @@ stsd_provider_ref(struct stsd_provider *p)
 }
 
 void
-stsd_provider_put(struct stsd_provider *p)
+tl_stsd_provider_put(struct stsd_provider *p)
 {
 	if (!p || atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
@@ -107,7 +107,7 @@ stsd_provider_put(struct stsd_provider *p)
 }
 
 struct stsd_role *
-stsd_role_ref(struct stsd_role *r)
+tl_stsd_role_ref(struct stsd_role *r)
 {
 	if (r)
 		atomic_fetch_add(&r->refs, 1);
@@ -115,7 +115,7 @@ stsd_role_ref(struct stsd_role *r)
 }
 
 void
-stsd_role_put(struct stsd_role *r)
+tl_stsd_role_put(struct stsd_role *r)
 {
 	if (!r || atomic_fetch_sub(&r->refs, 1) != 1)
 		return;
@@ -134,23 +134,23 @@ static void
 snapshot_free(struct stsd_snapshot *s)
 {
 	for (size_t i = 0; i < s->provider_count; i++)
-		stsd_provider_put(s->providers[i]);
+		tl_stsd_provider_put(s->providers[i]);
 	for (size_t i = 0; i < s->role_count; i++)
-		stsd_role_put(s->roles[i]);
+		tl_stsd_role_put(s->roles[i]);
 	free(s->providers);
 	free(s->roles);
 	free(s);
 }
 
 void
-stsd_snapshot_put(struct stsd_snapshot *s)
+tl_stsd_snapshot_put(struct stsd_snapshot *s)
 {
 	if (s && atomic_fetch_sub(&s->refs, 1) == 1)
 		snapshot_free(s);
 }
 
 struct stsd_snapshot *
-stsd_snapshot_get(struct tl_stsd *svc)
+tl_stsd_snapshot_get(struct tl_stsd *svc)
 {
 	struct stsd_snapshot *s;
 	pthread_mutex_lock(&svc->snap_lock);
@@ -177,9 +177,9 @@ snapshot_copy(const struct stsd_snapshot *old)
 		return NULL;
 	}
 	for (size_t i = 0; i < old->provider_count; i++)
-		s->providers[s->provider_count++] = stsd_provider_ref(old->providers[i]);
+		s->providers[s->provider_count++] = tl_stsd_provider_ref(old->providers[i]);
 	for (size_t i = 0; i < old->role_count; i++)
-		s->roles[s->role_count++] = stsd_role_ref(old->roles[i]);
+		s->roles[s->role_count++] = tl_stsd_role_ref(old->roles[i]);
 	return s;
 }
 
@@ -203,14 +203,14 @@ find_role(const struct stsd_snapshot *s, const char *name)
 }
 
 struct stsd_provider *
-stsd_snapshot_provider(const struct stsd_snapshot *s, const char *url)
+tl_stsd_snapshot_provider(const struct stsd_snapshot *s, const char *url)
 {
 	ssize_t i = find_provider(s, url);
 	return i < 0 ? NULL : s->providers[i];
 }
 
 struct stsd_role *
-stsd_snapshot_role(const struct stsd_snapshot *s, const char *name)
+tl_stsd_snapshot_role(const struct stsd_snapshot *s, const char *name)
 {
 	ssize_t i = find_role(s, name);
 	return i < 0 ? NULL : s->roles[i];
@@ -310,7 +310,7 @@ commit(struct tl_stsd *svc, struct stsd_snapshot *next, struct tl_sts_fault *fau
 	struct stsd_snapshot *old;
 
 	if (state_save(svc, next, &err) < 0) {
-		stsd_snapshot_put(next);
+		tl_stsd_snapshot_put(next);
 		return tl_sts_fault_set(fault, TL_STS_SERVICE_FAILURE,
 					"The state could not be saved: %s", err.message);
 	}
@@ -318,7 +318,7 @@ commit(struct tl_stsd *svc, struct stsd_snapshot *next, struct tl_sts_fault *fau
 	old = svc->snap;
 	svc->snap = next;
 	pthread_mutex_unlock(&svc->snap_lock);
-	stsd_snapshot_put(old);
+	tl_stsd_snapshot_put(old);
 	return 0;
 }
 
@@ -354,7 +354,7 @@ provider_new(const char *account, const char *url, const char *const *client_ids
 	    tags_copy(tags, ntags, &p->tags) < 0) {
 		p->client_id_count = p->client_ids ? nclient : 0;
 		p->thumbprint_count = p->thumbprints ? nthumb : 0;
-		stsd_provider_put(p);
+		tl_stsd_provider_put(p);
 		return NULL;
 	}
 	p->tag_count = ntags;
@@ -364,14 +364,14 @@ provider_new(const char *account, const char *url, const char *const *client_ids
 static int64_t
 now_s(const struct tl_stsd *svc)
 {
-	return tl_clock_now(svc->has_clock ? &svc->clock : NULL);
+	return tl_clock_now(svc->clock);
 }
 
 int
-stsd_iam_create_provider(struct tl_stsd *svc, const char *url, const char *const *client_ids,
-			 size_t nclient, const char *const *thumbprints, size_t nthumb,
-			 const struct stsd_tag *tags, size_t ntags, char **arn_out,
-			 struct tl_sts_fault *fault)
+tl_stsd_iam_create_provider(struct tl_stsd *svc, const char *url, const char *const *client_ids,
+			    size_t nclient, const char *const *thumbprints, size_t nthumb,
+			    const struct stsd_tag *tags, size_t ntags, char **arn_out,
+			    struct tl_sts_fault *fault)
 {
 	struct stsd_snapshot *next;
 	struct stsd_provider *p;
@@ -400,13 +400,13 @@ stsd_iam_create_provider(struct tl_stsd *svc, const char *url, const char *const
 			 ntags, now_s(svc));
 	next = p ? snapshot_copy(svc->snap) : NULL;
 	if (!next) {
-		stsd_provider_put(p);
+		tl_stsd_provider_put(p);
 		nomem(fault);
 		goto out;
 	}
 	next->providers[next->provider_count++] = p;
 	if (arn_out && !(*arn_out = sdup(p->arn))) {
-		stsd_snapshot_put(next);
+		tl_stsd_snapshot_put(next);
 		nomem(fault);
 		goto out;
 	}
@@ -430,7 +430,7 @@ no_provider(struct tl_stsd *svc, const char *url, struct tl_sts_fault *fault)
 }
 
 int
-stsd_iam_delete_provider(struct tl_stsd *svc, const char *url, struct tl_sts_fault *fault)
+tl_stsd_iam_delete_provider(struct tl_stsd *svc, const char *url, struct tl_sts_fault *fault)
 {
 	struct stsd_snapshot *next;
 	ssize_t i;
@@ -447,7 +447,7 @@ stsd_iam_delete_provider(struct tl_stsd *svc, const char *url, struct tl_sts_fau
 		nomem(fault);
 		goto out;
 	}
-	stsd_provider_put(next->providers[i]);
+	tl_stsd_provider_put(next->providers[i]);
 	memmove(&next->providers[i], &next->providers[i + 1],
 		(next->provider_count - (size_t)i - 1) * sizeof(*next->providers));
 	next->provider_count--;
@@ -458,8 +458,8 @@ out:
 }
 
 int
-stsd_iam_add_client_id(struct tl_stsd *svc, const char *url, const char *client_id,
-		       struct tl_sts_fault *fault)
+tl_stsd_iam_add_client_id(struct tl_stsd *svc, const char *url, const char *client_id,
+			  struct tl_sts_fault *fault)
 {
 	struct stsd_snapshot *next;
 	struct stsd_provider *old, *p;
@@ -488,17 +488,17 @@ stsd_iam_add_client_id(struct tl_stsd *svc, const char *url, const char *client_
 			 old->client_id_count, 1, (const char *const *)old->thumbprints,
 			 old->thumbprint_count, old->tags, old->tag_count, old->create_date);
 	if (p && !(p->client_ids[p->client_id_count] = strdup(client_id))) {
-		stsd_provider_put(p);
+		tl_stsd_provider_put(p);
 		p = NULL;
 	}
 	next = p ? snapshot_copy(svc->snap) : NULL;
 	if (!next) {
-		stsd_provider_put(p);
+		tl_stsd_provider_put(p);
 		nomem(fault);
 		goto out;
 	}
 	p->client_id_count++;
-	stsd_provider_put(next->providers[i]);
+	tl_stsd_provider_put(next->providers[i]);
 	next->providers[i] = p;
 	rc = commit(svc, next, fault);
 out:
@@ -540,9 +540,9 @@ role_new(void)
 }
 
 int
-stsd_iam_create_role(struct tl_stsd *svc, const char *name, const char *path, const char *policy,
-		     const char *description, int max_session, const struct stsd_tag *tags,
-		     size_t ntags, struct stsd_role **out, struct tl_sts_fault *fault)
+tl_stsd_iam_create_role(struct tl_stsd *svc, const char *name, const char *path, const char *policy,
+			const char *description, int max_session, const struct stsd_tag *tags,
+			size_t ntags, struct stsd_role **out, struct tl_sts_fault *fault)
 {
 	struct stsd_snapshot *next = NULL;
 	struct stsd_role *r = NULL;
@@ -596,14 +596,14 @@ stsd_iam_create_role(struct tl_stsd *svc, const char *name, const char *path, co
 		nomem(fault);
 		goto out;
 	}
-	next->roles[next->role_count++] = stsd_role_ref(r);
+	next->roles[next->role_count++] = tl_stsd_role_ref(r);
 	rc = commit(svc, next, fault);
 out:
 	pthread_mutex_unlock(&svc->write_lock);
 	if (rc == 0 && out)
 		*out = r;
 	else
-		stsd_role_put(r);
+		tl_stsd_role_put(r);
 	return rc;
 }
 
@@ -615,7 +615,7 @@ no_role(const char *name, struct tl_sts_fault *fault)
 }
 
 int
-stsd_iam_delete_role(struct tl_stsd *svc, const char *name, struct tl_sts_fault *fault)
+tl_stsd_iam_delete_role(struct tl_stsd *svc, const char *name, struct tl_sts_fault *fault)
 {
 	struct stsd_snapshot *next;
 	ssize_t i;
@@ -632,7 +632,7 @@ stsd_iam_delete_role(struct tl_stsd *svc, const char *name, struct tl_sts_fault 
 		nomem(fault);
 		goto out;
 	}
-	stsd_role_put(next->roles[i]);
+	tl_stsd_role_put(next->roles[i]);
 	memmove(&next->roles[i], &next->roles[i + 1],
 		(next->role_count - (size_t)i - 1) * sizeof(*next->roles));
 	next->role_count--;
@@ -643,8 +643,8 @@ out:
 }
 
 int
-stsd_iam_update_role(struct tl_stsd *svc, const char *name, const char *policy, int max_session,
-		     const char *description, struct tl_sts_fault *fault)
+tl_stsd_iam_update_role(struct tl_stsd *svc, const char *name, const char *policy, int max_session,
+			const char *description, struct tl_sts_fault *fault)
 {
 	struct stsd_snapshot *next = NULL;
 	struct stsd_role *old, *r = NULL;
@@ -695,12 +695,12 @@ stsd_iam_update_role(struct tl_stsd *svc, const char *name, const char *policy, 
 		nomem(fault);
 		goto out;
 	}
-	stsd_role_put(next->roles[i]);
+	tl_stsd_role_put(next->roles[i]);
 	next->roles[i] = r;
 	r = NULL;
 	rc = commit(svc, next, fault);
 out:
-	stsd_role_put(r);
+	tl_stsd_role_put(r);
 	pthread_mutex_unlock(&svc->write_lock);
 	return rc;
 }
@@ -708,7 +708,7 @@ out:
 /* --- start-up ----------------------------------------------------------- */
 
 int
-stsd_store_init(struct tl_stsd *svc, struct tl_error *err)
+tl_stsd_store_init(struct tl_stsd *svc, struct tl_error *err)
 {
 	svc->snap = calloc(1, sizeof(*svc->snap));
 	if (!svc->snap)
@@ -720,11 +720,11 @@ stsd_store_init(struct tl_stsd *svc, struct tl_error *err)
 }
 
 void
-stsd_store_finish(struct tl_stsd *svc)
+tl_stsd_store_finish(struct tl_stsd *svc)
 {
 	if (!svc->snap)
 		return;
-	stsd_snapshot_put(svc->snap);
+	tl_stsd_snapshot_put(svc->snap);
 	svc->snap = NULL;
 	pthread_mutex_destroy(&svc->snap_lock);
 	pthread_mutex_destroy(&svc->write_lock);
@@ -789,7 +789,7 @@ load_tags(const json_t *obj, struct stsd_tag *tags, size_t *n)
 
 /* Puts a loaded role or provider in place, keeping its id and date. */
 int
-stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
+tl_stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 {
 	static const char *const top_keys[] = {"version", "account", "providers", "roles", NULL};
 	static const char *const prov_keys[] = {"url",	       "client_ids", "thumbprints",
@@ -808,8 +808,10 @@ stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 	if (access(file, F_OK) != 0)
 		return 0; /* a new state file */
 	doc = tl_json_load_file(file, &lim, err);
-	if (!doc)
+	if (!doc) {
+		tl_error_prefix(err, "state file %s", file);
 		return -1;
+	}
 	tl_jpath_init(&path, "$");
 	if (tl_json_expect(doc, JSON_OBJECT, &path, err) < 0 ||
 	    tl_json_only_keys(doc, top_keys, &path, err) < 0) {
@@ -863,7 +865,7 @@ stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 		s->providers =
 			realloc(s->providers, (s->provider_count + 1) * sizeof(*s->providers));
 		if (!s->providers) {
-			stsd_provider_put(p);
+			tl_stsd_provider_put(p);
 			s->provider_count = 0;
 			tl_error_set(err, TL_ERR_NOMEM, "out of memory");
 			goto out;
@@ -910,7 +912,7 @@ stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 		}
 		r->policy = parse_policy(svc, pol, &fault);
 		if (!r->policy) {
-			stsd_role_put(r);
+			tl_stsd_role_put(r);
 			tl_jpath_push_key(&path, "trust_policy");
 			load_fail(err, file, &path, fault.message);
 			goto out;
@@ -927,7 +929,7 @@ stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 		s->roles = realloc(s->roles, (s->role_count + 1) * sizeof(*s->roles));
 		if (!r->name || !r->path || !r->arn || !r->id || !r->policy_text || !s->roles ||
 		    tags_copy(tags, ntag, &r->tags) < 0) {
-			stsd_role_put(r);
+			tl_stsd_role_put(r);
 			if (!s->roles)
 				s->role_count = 0;
 			tl_error_set(err, TL_ERR_NOMEM, "out of memory");
@@ -971,8 +973,8 @@ tl_stsd_create_provider(struct tl_stsd *svc, const char *url, const char *const 
 		return tl_error_set(err, TL_ERR_LIMIT, "more than %d client ids",
 				    TL_STS_IAM_CLIENT_IDS_MAX);
 	hp = url + 8;
-	if (stsd_iam_create_provider(svc, hp, client_ids, client_id_count, NULL, 0, NULL, 0, NULL,
-				     &fault) < 0)
+	if (tl_stsd_iam_create_provider(svc, hp, client_ids, client_id_count, NULL, 0, NULL, 0,
+					NULL, &fault) < 0)
 		return fault_to_error(&fault, err);
 	return 0;
 }
@@ -995,8 +997,8 @@ tl_stsd_create_role(struct tl_stsd *svc, const char *name, const char *path,
 				    max_session_duration);
 	if (!trust_policy)
 		return tl_error_set(err, TL_ERR_INVALID, "no trust policy");
-	if (stsd_iam_create_role(svc, name, path, trust_policy, NULL, max_session_duration, NULL, 0,
-				 NULL, &fault) < 0)
+	if (tl_stsd_iam_create_role(svc, name, path, trust_policy, NULL, max_session_duration, NULL,
+				    0, NULL, &fault) < 0)
 		return fault_to_error(&fault, err);
 	return 0;
 }
@@ -1090,17 +1092,17 @@ out:
 size_t
 tl_stsd_provider_count(struct tl_stsd *svc)
 {
-	struct stsd_snapshot *s = stsd_snapshot_get(svc);
+	struct stsd_snapshot *s = tl_stsd_snapshot_get(svc);
 	size_t n = s->provider_count;
-	stsd_snapshot_put(s);
+	tl_stsd_snapshot_put(s);
 	return n;
 }
 
 size_t
 tl_stsd_role_count(struct tl_stsd *svc)
 {
-	struct stsd_snapshot *s = stsd_snapshot_get(svc);
+	struct stsd_snapshot *s = tl_stsd_snapshot_get(svc);
 	size_t n = s->role_count;
-	stsd_snapshot_put(s);
+	tl_stsd_snapshot_put(s);
 	return n;
 }

@@ -100,8 +100,7 @@ struct tl_stsd {
 	char *admin_akid;
 	char *admin_secret;
 	char *region;
-	struct tl_clock clock;
-	bool has_clock;
+	const struct tl_clock *clock; /* borrowed; NULL: system time */
 	struct tl_rng rng;
 	char *state_path;
 	struct tl_policy_limits limits;
@@ -155,59 +154,59 @@ struct stsd_trace {
 	char header[512]; /* x-trustlab-decision */
 };
 
-void stsd_trace_init(struct stsd_trace *t);
-void stsd_trace_finish(struct stsd_trace *t);
+void tl_stsd_trace_init(struct stsd_trace *t);
+void tl_stsd_trace_finish(struct stsd_trace *t);
 /* outcome: "pass", "fail", "skip", "info". */
-void stsd_trace_step(struct stsd_trace *t, const char *check, const char *outcome, const char *fmt,
-		     ...) TL_PRINTF(4, 5);
+void tl_stsd_trace_step(struct stsd_trace *t, const char *check, const char *outcome,
+			const char *fmt, ...) TL_PRINTF(4, 5);
 /* Steals `value`. */
-void stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value);
+void tl_stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value);
 
 /* store.c */
-struct stsd_snapshot *stsd_snapshot_get(struct tl_stsd *svc);
-void stsd_snapshot_put(struct stsd_snapshot *s);
-struct stsd_provider *stsd_provider_ref(struct stsd_provider *p);
-void stsd_provider_put(struct stsd_provider *p);
-struct stsd_role *stsd_role_ref(struct stsd_role *r);
-void stsd_role_put(struct stsd_role *r);
-struct stsd_provider *stsd_snapshot_provider(const struct stsd_snapshot *s, const char *url);
-struct stsd_role *stsd_snapshot_role(const struct stsd_snapshot *s, const char *name);
-int stsd_store_init(struct tl_stsd *svc, struct tl_error *err);
-void stsd_store_finish(struct tl_stsd *svc);
-int stsd_state_load(struct tl_stsd *svc, struct tl_error *err);
+struct stsd_snapshot *tl_stsd_snapshot_get(struct tl_stsd *svc);
+void tl_stsd_snapshot_put(struct stsd_snapshot *s);
+struct stsd_provider *tl_stsd_provider_ref(struct stsd_provider *p);
+void tl_stsd_provider_put(struct stsd_provider *p);
+struct stsd_role *tl_stsd_role_ref(struct stsd_role *r);
+void tl_stsd_role_put(struct stsd_role *r);
+struct stsd_provider *tl_stsd_snapshot_provider(const struct stsd_snapshot *s, const char *url);
+struct stsd_role *tl_stsd_snapshot_role(const struct stsd_snapshot *s, const char *name);
+int tl_stsd_store_init(struct tl_stsd *svc, struct tl_error *err);
+void tl_stsd_store_finish(struct tl_stsd *svc);
+int tl_stsd_state_load(struct tl_stsd *svc, struct tl_error *err);
 
 /*
  * IAM writes. Each takes the write lock, builds a new snapshot, saves the
  * state file and publishes; on any failure nothing changes. The fault
  * carries IAM's answer.
  */
-int stsd_iam_create_provider(struct tl_stsd *svc, const char *url_host_path,
-			     const char *const *client_ids, size_t nclient,
-			     const char *const *thumbprints, size_t nthumb,
-			     const struct stsd_tag *tags, size_t ntags, char **arn_out,
-			     struct tl_sts_fault *fault);
-int stsd_iam_delete_provider(struct tl_stsd *svc, const char *url, struct tl_sts_fault *fault);
-int stsd_iam_add_client_id(struct tl_stsd *svc, const char *url, const char *client_id,
-			   struct tl_sts_fault *fault);
-int stsd_iam_create_role(struct tl_stsd *svc, const char *name, const char *path,
-			 const char *policy, const char *description, int max_session,
-			 const struct stsd_tag *tags, size_t ntags, struct stsd_role **out,
-			 struct tl_sts_fault *fault);
-int stsd_iam_delete_role(struct tl_stsd *svc, const char *name, struct tl_sts_fault *fault);
+int tl_stsd_iam_create_provider(struct tl_stsd *svc, const char *url_host_path,
+				const char *const *client_ids, size_t nclient,
+				const char *const *thumbprints, size_t nthumb,
+				const struct stsd_tag *tags, size_t ntags, char **arn_out,
+				struct tl_sts_fault *fault);
+int tl_stsd_iam_delete_provider(struct tl_stsd *svc, const char *url, struct tl_sts_fault *fault);
+int tl_stsd_iam_add_client_id(struct tl_stsd *svc, const char *url, const char *client_id,
+			      struct tl_sts_fault *fault);
+int tl_stsd_iam_create_role(struct tl_stsd *svc, const char *name, const char *path,
+			    const char *policy, const char *description, int max_session,
+			    const struct stsd_tag *tags, size_t ntags, struct stsd_role **out,
+			    struct tl_sts_fault *fault);
+int tl_stsd_iam_delete_role(struct tl_stsd *svc, const char *name, struct tl_sts_fault *fault);
 /* `policy` NULL keeps it, `max_session` 0 keeps it, `description` NULL keeps it. */
-int stsd_iam_update_role(struct tl_stsd *svc, const char *name, const char *policy, int max_session,
-			 const char *description, struct tl_sts_fault *fault);
+int tl_stsd_iam_update_role(struct tl_stsd *svc, const char *name, const char *policy,
+			    int max_session, const char *description, struct tl_sts_fault *fault);
 
 /* keys.c: the issuer's keys (a new reference) or NULL with the
  * IDPCommunicationError detail in `why`. `refresh` forces a refetch
  * (rate-limited; *refreshed says whether it happened). */
-struct stsd_keys *stsd_keys_get(struct tl_stsd *svc, const char *issuer, bool refresh,
-				bool *refreshed, char *why, size_t why_size);
-void stsd_keys_put(struct stsd_keys *k);
-void stsd_keys_finish(struct tl_stsd *svc);
-int stsd_keys_load_files(struct tl_stsd *svc, const struct tl_stsd_config *cfg,
-			 struct tl_error *err);
-int64_t stsd_monotonic_ms(void);
+struct stsd_keys *tl_stsd_keys_get(struct tl_stsd *svc, const char *issuer, bool refresh,
+				   bool *refreshed, char *why, size_t why_size);
+void tl_stsd_keys_put(struct stsd_keys *k);
+void tl_stsd_keys_finish(struct tl_stsd *svc);
+int tl_stsd_keys_load_files(struct tl_stsd *svc, const struct tl_stsd_config *cfg,
+			    struct tl_error *err);
+int64_t tl_stsd_monotonic_ms(void);
 
 /* arwwi.c */
 struct stsd_arwwi_out {
@@ -223,9 +222,9 @@ struct stsd_arwwi_out {
 	json_t *transitive_tags;
 };
 
-int stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
-	       struct stsd_arwwi_out *out, struct stsd_trace *trace, struct tl_sts_fault *fault);
-void stsd_arwwi_out_finish(struct stsd_arwwi_out *out);
+int tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
+		  struct stsd_arwwi_out *out, struct stsd_trace *trace, struct tl_sts_fault *fault);
+void tl_stsd_arwwi_out_finish(struct stsd_arwwi_out *out);
 
 /* service.c */
-void stsd_session_add(struct tl_stsd *svc, const struct stsd_session *s);
+void tl_stsd_session_add(struct tl_stsd *svc, const struct stsd_session *s);

@@ -43,7 +43,7 @@ struct tl_stsd_config {
 	const char *admin_access_key_id; /* default "test" */
 	const char *admin_secret; /* default "test" */
 	const char *region; /* for the audit log; default us-east-1 */
-	const struct tl_clock *clock; /* borrowed; NULL: system time */
+	const struct tl_clock *clock; /* borrowed, must outlive the service; NULL: system */
 	const char *seed; /* NULL: secure randomness; else reproducible ids */
 	const char *state_path; /* NULL: state in memory only */
 	const char *audit_log_path; /* NULL: no audit log */
