@@ -14,9 +14,12 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/buf.h"
@@ -66,6 +69,8 @@ struct env {
 	char state[256];
 	char audit[256];
 	int jwks_fetches;
+	int jwks_mode; /* 0 serve, 1 HTTP 500, 2 malformed JSON */
+	uint16_t port; /* where requests go: E.sts, or a spawned mock-sts */
 };
 
 static struct env E;
@@ -86,7 +91,12 @@ serve_jwks(void *ctx, struct tl_http_exchange *ex)
 	(void)ctx;
 	pthread_mutex_lock(&E.lock);
 	E.jwks_fetches++;
-	tl_http_respond(ex, 200, "application/json", E.jwks_text, strlen(E.jwks_text));
+	if (E.jwks_mode == 1)
+		tl_http_respond(ex, 500, "text/plain", "down", 4);
+	else if (E.jwks_mode == 2)
+		tl_http_respond(ex, 200, "application/json", "{\"keys\": [", 10);
+	else
+		tl_http_respond(ex, 200, "application/json", E.jwks_text, strlen(E.jwks_text));
 	pthread_mutex_unlock(&E.lock);
 }
 
@@ -233,11 +243,17 @@ form_add(struct tl_buf *b, const char *key, const char *value)
 
 struct answer {
 	long status;
-	char body[16384];
-	char flat[16384]; /* body on one line, for TAP messages */
+	char body[262144];
+	char flat[16384]; /* the body's start on one line, for TAP messages */
 	char decision[512];
 	char request_id[64];
 };
+
+static uint16_t
+target_port(void)
+{
+	return E.port ? E.port : tl_http_server_port(E.sts);
+}
 
 static void
 send_raw(const char *method, const char *path, const char *const *headers, const char *body,
@@ -248,14 +264,15 @@ send_raw(const char *method, const char *path, const char *const *headers, const
 	char url[16384];
 
 	ck_assert_uint_lt(strlen(path), sizeof(url) - 64);
-	snprintf(url, sizeof(url), "%s%s", tl_http_server_url(E.sts), path);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", target_port(), path);
 	tl_http_reply_init(&r);
 	ck_assert_msg(tl_http_client_request(E.cl, method, url, headers, body,
 					     body ? strlen(body) : 0, &r, &err) == 0,
 		      "%s", err.message);
 	a->status = r.status;
+	ck_assert_uint_lt(r.body.len, sizeof(a->body));
 	snprintf(a->body, sizeof(a->body), "%s", tl_buf_str(&r.body));
-	snprintf(a->flat, sizeof(a->flat), "%s", a->body);
+	snprintf(a->flat, sizeof(a->flat), "%.16000s", a->body);
 	for (char *p = a->flat; *p; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
@@ -284,7 +301,7 @@ post_signed(const char *body, const char *akid, const char *secret, const char *
 	const char *lines[7];
 	size_t n = 0;
 
-	snprintf(host, sizeof(host), "127.0.0.1:%u", tl_http_server_port(E.sts));
+	snprintf(host, sizeof(host), "127.0.0.1:%u", target_port());
 	tl_sts_sigv4_format_date(tl_clock_now(&E.clock), date);
 	hs[n++] = (struct tl_sts_http_header){"Content-Type",
 					      "application/x-www-form-urlencoded; charset=utf-8"};
@@ -1096,6 +1113,216 @@ START_TEST(config_file_preloads)
 }
 END_TEST
 
+START_TEST(idp_failures_are_idp_communication_errors)
+{
+	struct answer a, d;
+	char *tok = mint_with(E.key, NULL), path[128];
+
+	for (int mode = 1; mode <= 2; mode++) {
+		E.jwks_mode = mode;
+		arwwi("deploy", tok, NULL, &a);
+		ck_assert_msg(a.status == 400 && strstr(a.body, "IDPCommunicationError"),
+			      "mode %d: %ld %s", mode, a.status, a.flat);
+		snprintf(path, sizeof(path), "/_trustlab/decisions/%s", a.request_id);
+		send_raw("GET", path, NULL, NULL, &d);
+		/* The trace names the URL that failed. */
+		ck_assert_msg(strstr(d.body, "/.well-known/jwks"), "mode %d: %s", mode, d.flat);
+	}
+	E.jwks_mode = 0; /* the issuer is back: nothing bad was cached */
+	arwwi("deploy", tok, NULL, &a);
+	ck_assert_msg(a.status == 200, "%ld %s", a.status, a.decision);
+	free(tok);
+}
+END_TEST
+
+/* --- the program ----------------------------------------------------------------- */
+
+static void
+spawn(struct tl_test_proc *p, const char *const *args)
+{
+	char *argv[24];
+	size_t n = 0;
+
+	argv[n++] = (char *)tl_test_program("MOCK_STS");
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--now"; /* the clock the requests are signed with */
+	argv[n++] = "1795000000";
+	for (; *args && n < 22; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	ck_assert_msg(tl_test_spawn_server(p, argv, 10000) == 0, "mock-sts did not start");
+	E.port = p->port;
+}
+
+START_TEST(program_flags)
+{
+	static const struct {
+		const char *args[4];
+		int status;
+		const char *message;
+	} bad[] = {
+		{{"--admin-credentials", "nocolon"}, 2, "expected AKID:SECRET"},
+		{{"--issuer-map", "https://x.example.com"}, 2, "expected ISSUER=VALUE"},
+		{{"--now", "yesterday"}, 2, "--now"},
+		{{"--policy-max-size", "5000"}, 2, "1-4096"},
+		{{"--account", "12"}, 1, "is not 12 digits"},
+		{{"--config", "/nonexistent/config.json"}, 1, "/nonexistent/config.json"},
+		{{"--jwks-file", "https://x.example.com=/nonexistent.json"}, 1, "nonexistent"},
+	};
+	char out[4096], errb[4096];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[8] = {(char *)tl_test_program("MOCK_STS"), "--listen", "127.0.0.1:0"};
+		size_t n = 3;
+		for (size_t k = 0; bad[i].args[k]; k++)
+			argv[n++] = (char *)bad[i].args[k];
+		argv[n] = NULL;
+		ck_assert_msg(tl_test_run(argv, 10000, out, sizeof(out), errb, sizeof(errb)) ==
+				      bad[i].status,
+			      "case %zu (%s): status, stderr %s", i, bad[i].args[0], errb);
+		ck_assert_msg(strstr(errb, bad[i].message), "case %zu (%s): stderr %s", i,
+			      bad[i].args[0], errb);
+	}
+	{
+		char *help[] = {(char *)tl_test_program("MOCK_STS"), "--help", NULL};
+		ck_assert_int_eq(tl_test_run(help, 5000, out, sizeof(out), errb, sizeof(errb)), 0);
+		ck_assert_msg(strstr(out, "--issuer-map") && strstr(out, "/_trustlab/decisions/"),
+			      "%s", out);
+	}
+}
+END_TEST
+
+START_TEST(program_admin_credentials_and_seed)
+{
+	const char *args[] = {"--admin-credentials", "AKIDADMIN:s3cret", "--seed", "fixed", NULL};
+	struct tl_test_proc p;
+	struct answer a;
+	char id1[64], id2[64];
+
+	for (int run = 0; run < 2; run++) {
+		spawn(&p, args);
+		post_signed("Action=ListRoles&Version=2010-05-08", "test", "test", NULL, "iam", &a);
+		ASSERT_CODE(&a, 403, "InvalidClientTokenId", "default admin refused");
+		{
+			struct tl_buf b;
+			tl_buf_init(&b, 1 << 16);
+			form_add(&b, "Action", "CreateRole");
+			form_add(&b, "Version", "2010-05-08");
+			form_add(&b, "RoleName", "r");
+			form_add(&b, "AssumeRolePolicyDocument", deploy_policy);
+			post_signed(tl_buf_str(&b), "AKIDADMIN", "s3cret", NULL, "iam", &a);
+			tl_buf_finish(&b);
+		}
+		ck_assert_msg(a.status == 200, "%ld %s", a.status, a.flat);
+		xml_value(a.body, "RoleId", run ? id2 : id1, sizeof(id1));
+		ck_assert_int_eq(WIFEXITED(tl_test_stop(&p, SIGTERM, 5000)), 1);
+	}
+	ck_assert_str_eq(id1, id2); /* --seed: the same ids */
+	E.port = 0;
+}
+END_TEST
+
+/*
+ * kill -9 while IAM writes stream in: the state file is always the old or
+ * the new version, and the next start loads it.
+ */
+START_TEST(program_state_survives_kill_9)
+{
+	char state[256];
+	const char *args[] = {"--state", state, NULL};
+	struct tl_test_proc p;
+	struct answer a;
+	int last = 0;
+
+	snprintf(state, sizeof(state), "/tmp/test-stsd-kill-%d.json", (int)getpid());
+	snprintf(E.state, sizeof(E.state), "%s", state);
+	unlink(state);
+	for (int round = 0; round < 6; round++) {
+		char body[2048];
+		int made = 0, roles;
+		spawn(&p, args);
+		post_signed("Action=ListRoles&Version=2010-05-08&MaxItems=1000", "test", "test",
+			    NULL, "iam", &a);
+		ck_assert_msg(a.status == 200 && !strstr(a.body, "<IsTruncated>true"),
+			      "round %d: reload failed: %s", round, a.flat);
+		roles = 0;
+		for (const char *q = a.body; (q = strstr(q, "<RoleName>")); q++)
+			roles++;
+		ck_assert_msg(roles >= last, "round %d: %d roles, %d before", round, roles, last);
+		/* A burst of writes; SIGKILL lands somewhere inside it. */
+		{
+			pid_t killer = fork();
+			if (killer == 0) {
+				usleep((useconds_t)(2000 + round * 3000));
+				kill(p.pid, SIGKILL);
+				_exit(0);
+			}
+			for (int i = 0; i < 200; i++) {
+				struct tl_http_reply r;
+				char url[64], date[TL_STS_AMZ_DATE_LEN + 1], auth[1024], host[64],
+					hd[2][1100];
+				struct tl_sts_http_header hs[3];
+				struct tl_sts_http_request req;
+				const char *lines[4];
+
+				{
+					struct tl_buf b;
+					char name[32];
+					tl_buf_init(&b, sizeof(body) - 1);
+					snprintf(name, sizeof(name), "r%d-%d", round, i);
+					form_add(&b, "Action", "CreateRole");
+					form_add(&b, "Version", "2010-05-08");
+					form_add(&b, "RoleName", name);
+					form_add(&b, "AssumeRolePolicyDocument", tags_policy);
+					snprintf(body, sizeof(body), "%s", tl_buf_str(&b));
+					tl_buf_finish(&b);
+				}
+				snprintf(host, sizeof(host), "127.0.0.1:%u", p.port);
+				tl_sts_sigv4_format_date(tl_clock_now(&E.clock), date);
+				hs[0] = (struct tl_sts_http_header){"Host", host};
+				hs[1] = (struct tl_sts_http_header){"X-Amz-Date", date};
+				hs[2] = (struct tl_sts_http_header){
+					"Content-Type", "application/x-www-form-urlencoded"};
+				req = (struct tl_sts_http_request){"POST", "/",	 "",	      hs,
+								   3,	   body, strlen(body)};
+				tl_sts_sigv4_sign(&req, "test", "test", "us-east-1", "iam", auth,
+						  sizeof(auth), NULL);
+				snprintf(hd[0], sizeof(hd[0]), "X-Amz-Date: %s", date);
+				snprintf(hd[1], sizeof(hd[1]), "Authorization: %s", auth);
+				lines[0] = "Content-Type: application/x-www-form-urlencoded";
+				lines[1] = hd[0];
+				lines[2] = hd[1];
+				lines[3] = NULL;
+				snprintf(url, sizeof(url), "http://127.0.0.1:%u/", p.port);
+				tl_http_reply_init(&r);
+				if (tl_http_client_request(E.cl, "POST", url, lines, body,
+							   strlen(body), &r, NULL) < 0) {
+					tl_http_reply_finish(&r);
+					break;
+				}
+				if (r.status == 200)
+					made++;
+				tl_http_reply_finish(&r);
+			}
+			waitpid(killer, NULL, 0);
+		}
+		tl_test_stop(&p, SIGKILL, 5000);
+		/* The file parses, whatever moment the kill hit. */
+		{
+			json_error_t je;
+			json_t *doc = json_load_file(state, JSON_REJECT_DUPLICATES, &je);
+			if (roles + made > 0)
+				ck_assert_msg(doc != NULL, "round %d: broken state: %s", round,
+					      je.text);
+			json_decref(doc);
+		}
+		last = roles + made; /* acknowledged writes are durable */
+	}
+	E.port = 0;
+}
+END_TEST
+
 void
 tl_test_add_suites(SRunner *sr)
 {
@@ -1119,6 +1346,10 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, audit_log_is_cloudtrail_shaped);
 	tcase_add_test(tc, concurrent_requests_and_writes);
 	tcase_add_test(tc, config_file_preloads);
+	tcase_add_test(tc, idp_failures_are_idp_communication_errors);
+	tcase_add_test(tc, program_flags);
+	tcase_add_test(tc, program_admin_credentials_and_seed);
+	tcase_add_test(tc, program_state_survives_kill_9);
 	suite_add_tcase(s, tc);
 	srunner_add_suite(sr, s);
 }
