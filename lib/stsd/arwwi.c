@@ -337,6 +337,51 @@ set_header(struct stsd_trace *t, const struct verdict *v)
 		snprintf(t->header, sizeof(t->header), "allow; check=credentials");
 }
 
+/*
+ * Session policies only narrow the session; the mock checks that an inline
+ * one is a JSON policy document (MalformedPolicyDocument) and reports the
+ * packed size as AWS does, a percentage of the limit. The packing is
+ * AWS's secret: trustlab counts the policy's non-whitespace characters
+ * plus the managed policy ARNs against 2,048 (PackedPolicyTooLarge above).
+ */
+static int
+session_policies(const struct tl_sts_arwwi_request *req, struct stsd_trace *trace,
+		 struct verdict *v)
+{
+	size_t size = 0;
+	int percent;
+
+	if (!req->policy && req->policy_arn_count == 0)
+		return -1;
+	if (req->policy) {
+		json_t *doc = tl_json_load(req->policy, strlen(req->policy), NULL, "Policy", NULL);
+		const json_t *st = json_object_get(doc, "Statement");
+		if (!json_is_object(doc) || (!json_is_array(st) && !json_is_object(st))) {
+			json_decref(doc);
+			tl_stsd_trace_step(trace, "session-policy", "fail",
+					   "Policy is not a JSON policy document with a Statement");
+			verdict_fail(v, "session-policy", TL_STS_MALFORMED_POLICY_DOCUMENT, NULL,
+				     "reason=session-policy");
+			return -1;
+		}
+		json_decref(doc);
+		for (const char *p = req->policy; *p; p++)
+			if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+				size++;
+	}
+	for (size_t i = 0; i < req->policy_arn_count; i++)
+		size += strlen(req->policy_arns[i]);
+	percent = (int)((size * 100 + 2047) / 2048);
+	if (percent > 100) {
+		tl_stsd_trace_step(trace, "session-policy", "fail", "packed size %d%%", percent);
+		verdict_fail(v, "session-policy", TL_STS_PACKED_POLICY_TOO_LARGE, NULL,
+			     "reason=packed-policy-too-large");
+		return -1;
+	}
+	tl_stsd_trace_step(trace, "session-policy", "pass", "packed size %d%%", percent);
+	return percent;
+}
+
 /* --- the decision --------------------------------------------------------- */
 
 int
@@ -703,10 +748,12 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 		tl_stsd_trace_step(trace, "duration", "pass", "%d s (role maximum %d s)",
 				   req->duration_seconds, role->max_session_duration);
 	}
+	/* 13. Session policies (reference/sts.md §1.6 step 6). */
+	out->packed_policy_size = session_policies(req, trace, &v);
 	if (v.failed)
 		goto done;
 
-	/* 13. Credentials. */
+	/* 14. Credentials. */
 	if (tl_sts_credentials_generate(&svc->rng, now + req->duration_seconds, &out->creds, NULL) <
 	    0) {
 		verdict_fail(&v, "credentials", TL_STS_INTERNAL_FAILURE, NULL, "reason=nomem");

@@ -478,7 +478,7 @@ do_arwwi(struct call *c, const struct tl_sts_query *q)
 	r.secret_access_key = out.creds.secret_access_key;
 	r.session_token = out.creds.session_token;
 	r.expiration = out.creds.expiration;
-	r.packed_policy_size = -1;
+	r.packed_policy_size = out.packed_policy_size;
 	if (tl_sts_arwwi_response_xml(&c->out, &r, c->request_id, NULL) < 0) {
 		tl_stsd_arwwi_out_finish(&out);
 		tl_sts_fault_set(&c->fault, TL_STS_INTERNAL_FAILURE, NULL);

@@ -218,6 +218,7 @@ struct stsd_arwwi_out {
 	char audience[256];
 	char source_identity[128];
 	bool has_source_identity;
+	int packed_policy_size; /* percent of the packed limit; -1 without session policies */
 	json_t *principal_tags; /* for the audit log, or NULL */
 	json_t *transitive_tags;
 };

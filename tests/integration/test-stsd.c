@@ -553,6 +553,11 @@ static const struct {
 	 "PolicyArns.member.7.arn=arn:aws:iam::aws:policy/A7&PolicyArns.member.8.arn=arn:aws:iam::aws:policy/A8&"
 	 "PolicyArns.member.9.arn=arn:aws:iam::aws:policy/A9&PolicyArns.member.10.arn=arn:aws:iam::aws:policy/A10&"
 	 "PolicyArns.member.11.arn=arn:aws:iam::aws:policy/A11", 400, "ValidationError", "policyArns", NULL},
+	/* §1.6 step 6: session policies. */
+	{"session policy not a document", "deploy", NULL, "Policy=%7Bnot%20json", 400, "MalformedPolicyDocument", NULL,
+	 "check=session-policy"},
+	{"session policy without Statement", "deploy", NULL, "Policy=%7B%22Version%22%3A%222012-10-17%22%7D", 400,
+	 "MalformedPolicyDocument", NULL, "check=session-policy"},
 	/* R8 */
 	{"duplicate parameter", "deploy", NULL, "RoleSessionName=again", 400, "InvalidQueryParameter", NULL, NULL},
 	{"NUL byte", "deploy", NULL, "Policy=%00", 404, "MalformedQueryString", NULL, NULL},
@@ -683,6 +688,23 @@ START_TEST(arwwi_bad_signature_and_idp_down)
 }
 END_TEST
 
+START_TEST(arwwi_session_policy_packed_size)
+{
+	struct answer a;
+	char *tok = mint_with(E.key, NULL);
+
+	arwwi("deploy", tok,
+	      "Policy=%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A"
+	      "%22Allow%22%2C%22Action%22%3A%22s3%3A*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D",
+	      &a);
+	ck_assert_msg(a.status == 200, "%ld %s", a.status, a.flat);
+	ck_assert_msg(strstr(a.body, "<PackedPolicySize>5</PackedPolicySize>"), "%s", a.flat);
+	arwwi("deploy", tok, NULL, &a);
+	ck_assert_msg(!strstr(a.body, "PackedPolicySize"), "%s", a.flat);
+	free(tok);
+}
+END_TEST
+
 START_TEST(arwwi_tags_and_source_identity_allowed)
 {
 	struct answer a, d;
@@ -780,6 +802,22 @@ START_TEST(iam_actions_over_the_wire)
 	    "ClientIDList.member.1=x",
 	    &a);
 	ASSERT_CODE(&a, 409, "EntityAlreadyExists", "provider twice");
+	iam("Action=CreateOpenIDConnectProvider&Version=2010-05-08&Url=http%3A%2F%2Fgitlab.com&"
+	    "ClientIDList.member.1=x",
+	    &a);
+	ASSERT_CODE(&a, 400, "InvalidInput", "provider over http");
+	iam("Action=CreateOpenIDConnectProvider&Version=2010-05-08&Url=https%3A%2F%2Fa.example.com&"
+	    "ClientIDList.member.1=x&ClientIDList.member.2=x",
+	    &a);
+	ASSERT_CODE(&a, 400, "InvalidInput", "duplicate client id");
+	{
+		const char *h[] = {"Content-Type: application/x-www-form-urlencoded",
+				   "Authorization: AWS4-HMAC-SHA256 Credential=test/20261118/"
+				   "us-east-1/iam/aws4_request",
+				   NULL};
+		send_raw("POST", "/", h, "Action=ListRoles&Version=2010-05-08", &a);
+		ASSERT_CODE(&a, 400, "IncompleteSignature", "no SignedHeaders, no Signature");
+	}
 	iam("Action=AddClientIDToOpenIDConnectProvider&Version=2010-05-08&"
 	    "OpenIDConnectProviderArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Aoidc-provider%2Fgitlab."
 	    "com&"
@@ -1338,6 +1376,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, arwwi_unknown_kid_refetches_once);
 	tcase_add_test(tc, arwwi_bad_signature_and_idp_down);
 	tcase_add_test(tc, arwwi_tags_and_source_identity_allowed);
+	tcase_add_test(tc, arwwi_session_policy_packed_size);
 	tcase_add_test(tc, caller_identity_with_issued_credentials);
 	tcase_add_test(tc, iam_actions_over_the_wire);
 	tcase_add_test(tc, iam_with_session_credentials_is_denied);
