@@ -57,6 +57,15 @@ static const char tags_policy[] =
 	"\"sts:SetSourceIdentity\"],\"Condition\":{\"StringEquals\":{"
 	"\"aws:RequestTag/team\":\"platform\"}}}]}";
 
+/* R9: trusts another provider; R11: allows only sts:AssumeRole. */
+static const char gitlab_policy[] =
+	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{"
+	"\"Federated\":\"arn:aws:iam::" ACCOUNT ":oidc-provider/gitlab.com\"},"
+	"\"Action\":\"sts:AssumeRoleWithWebIdentity\"}]}";
+static const char assume_only_policy[] =
+	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{"
+	"\"Federated\":\"" PROVIDER_ARN "\"},\"Action\":\"sts:AssumeRole\"}]}";
+
 struct env {
 	struct tl_jose_key *key, *other;
 	struct tl_jwks *published;
@@ -204,6 +213,10 @@ setup(void)
 		      err.message);
 	ck_assert_msg(tl_stsd_create_role(E.svc, "tagged", "/ci/", tags_policy, 7200, &err) == 0,
 		      "%s", err.message);
+	ck_assert_int_eq(tl_stsd_create_role(E.svc, "gitlab-only", NULL, gitlab_policy, 0, &err),
+			 0);
+	ck_assert_int_eq(
+		tl_stsd_create_role(E.svc, "assume-only", NULL, assume_only_policy, 0, &err), 0);
 	E.cl = tl_http_client_new(NULL, &err);
 	ck_assert_ptr_nonnull(E.cl);
 }
@@ -368,7 +381,10 @@ arwwi(const char *role, const char *token, const char *extra, struct answer *a)
 	char arn[256];
 
 	tl_buf_init(&b, 1 << 20);
-	snprintf(arn, sizeof(arn), "arn:aws:iam::" ACCOUNT ":role/%s", role);
+	if (strncmp(role, "arn:", 4) == 0 || strncmp(role, "not", 3) == 0)
+		snprintf(arn, sizeof(arn), "%s", role);
+	else
+		snprintf(arn, sizeof(arn), "arn:aws:iam::" ACCOUNT ":role/%s", role);
 	form_add(&b, "Action", "AssumeRoleWithWebIdentity");
 	form_add(&b, "Version", "2011-06-15");
 	form_add(&b, "RoleArn", arn);
@@ -524,6 +540,16 @@ static const struct {
 	/* R10: a condition false. */
 	{"sub of another repository", "deploy", "{\"sub\":\"repo:evil/app:ref:refs/heads/main\"}", NULL, 403, "AccessDenied",
 	 "Not authorized to perform sts:AssumeRoleWithWebIdentity", "check=trust-policy"},
+	/* R9: the token's provider is not the trusted one. */
+	{"another provider trusted", "gitlab-only", NULL, NULL, 403, "AccessDenied", NULL, "check=trust-policy"},
+	/* R11: only sts:AssumeRole is allowed. */
+	{"only sts:AssumeRole allowed", "assume-only", NULL, NULL, 403, "AccessDenied", NULL, "check=trust-policy"},
+	/* A well-formed ARN that names no role is a missing role. */
+	{"a user ARN", "arn:aws:iam::123456789012:user/deploy", NULL, NULL, 403, "AccessDenied", NULL, "check=role"},
+	{"another account's role", "arn:aws:iam::210987654321:role/deploy", NULL, NULL, 403, "AccessDenied", NULL, "check=role"},
+	{"the role ARN without its path", "tagged", NULL, NULL, 403, "AccessDenied", NULL, "check=role"},
+	/* R1: not an ARN at all. */
+	{"not an ARN", "notanarn-notanarn-notanarn", NULL, NULL, 400, "ValidationError", "is invalid", "check=parameters"},
 	/* R12: an explicit Deny wins. */
 	{"explicit deny", "deploy", "{\"ref\":\"refs/heads/evil\"}", NULL, 403, "AccessDenied", NULL, "statement=NoForks"},
 	/* §2.4: tags need sts:TagSession; the deploy role does not allow it. */
@@ -1137,7 +1163,7 @@ START_TEST(config_file_preloads)
 	}
 	ck_assert_msg(tl_stsd_load_config(E.svc, path, &err) == 0, "%s", err.message);
 	ck_assert_int_eq(tl_stsd_provider_count(E.svc), 2);
-	ck_assert_int_eq(tl_stsd_role_count(E.svc), 3);
+	ck_assert_int_eq(tl_stsd_role_count(E.svc), 5);
 	{
 		const char cfg[] =
 			"{\"roles\":[{\"name\":\"r\",\"trust_policy\":\"missing.json\"}]}";
