@@ -17,6 +17,7 @@
 #include "jose/jws.h"
 #include "json/json.h"
 #include "sts/arn.h"
+#include "sts/sigv4.h"
 #include "stsd-private.h"
 
 #define TAGS_CLAIM "https://aws.amazon.com/tags"
@@ -771,9 +772,10 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 		memset(&s, 0, sizeof(s));
 		memcpy(s.access_key_id, out->creds.access_key_id, sizeof(s.access_key_id));
 		memcpy(s.secret, out->creds.secret_access_key, sizeof(s.secret));
-		memcpy(s.session_token, out->creds.session_token, sizeof(s.session_token));
+		tl_sts_sha256_hex(out->creds.session_token, strlen(out->creds.session_token),
+				  s.token_sha256);
 		s.expiration = out->creds.expiration;
-		snprintf(s.arn, sizeof(s.arn), "%s", out->assumed_arn);
+		snprintf(s.arn, sizeof(s.arn), "%.255s", out->assumed_arn);
 		snprintf(s.user_id, sizeof(s.user_id), "%s", out->assumed_id);
 		tl_stsd_session_add(svc, &s);
 	}

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -368,6 +369,8 @@ authenticate(struct call *c, const struct tl_sts_action_info *ai, struct stsd_se
 	const char *body = tl_http_body(c->ex, &body_len);
 	const char *service = ai->service == TL_STS_SERVICE_IAM ? "iam" : "sts";
 	int64_t now = tl_clock_now(c->svc->clock);
+	char token_sha[65] = "";
+	bool known;
 	int who;
 
 	tl_http_header_foreach(c->ex, collect_header, &hl);
@@ -396,13 +399,15 @@ authenticate(struct call *c, const struct tl_sts_action_info *ai, struct stsd_se
 				   sig.access_key_id);
 		return who;
 	}
-	if (!session_find(c->svc, sig.access_key_id, session) || !sig.has_security_token ||
-	    strcmp(sig.security_token, session->session_token) != 0) {
+	known = session_find(c->svc, sig.access_key_id, session);
+	if (known && sig.has_security_token)
+		tl_sts_sha256_hex(sig.security_token, strlen(sig.security_token), token_sha);
+	if (!known || !sig.has_security_token ||
+	    CRYPTO_memcmp(token_sha, session->token_sha256, sizeof(token_sha)) != 0) {
 		tl_stsd_trace_step(&c->trace, "authentication", "fail", "access key id %.32s %s",
 				   sig.access_key_id,
-				   !session_find(c->svc, sig.access_key_id, session)
-					   ? "was never issued (or was evicted)"
-					   : "was sent without its session token");
+				   !known ? "was never issued (or was evicted)"
+					  : "was sent without its session token");
 		tl_sts_fault_set(&c->fault, TL_STS_INVALID_CLIENT_TOKEN_ID, NULL);
 		return fail(c, "authentication");
 	}
@@ -614,10 +619,10 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 		struct stsd_provider *p;
 		struct tl_sts_iam_oidc_provider v;
 		struct tl_sts_iam_tag tags[TL_STS_IAM_TAGS_MAX];
-		char url[TL_STS_ARN_MAX + 1];
+		char url[TL_STS_ARN_MAX + 1], acct[TL_STS_ACCOUNT_LEN + 1];
 		if (provider_of(c, &req) < 0)
 			break;
-		tl_sts_arn_oidc_provider(req.provider_arn, url, url, sizeof(url));
+		tl_sts_arn_oidc_provider(req.provider_arn, acct, url, sizeof(url));
 		snap = tl_stsd_snapshot_get(c->svc);
 		p = tl_stsd_snapshot_provider(snap, url);
 		if (!p) {

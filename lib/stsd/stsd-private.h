@@ -67,9 +67,9 @@ struct stsd_snapshot {
 struct stsd_session {
 	char access_key_id[TL_STS_ACCESS_KEY_ID_LEN + 1];
 	char secret[TL_STS_SECRET_ACCESS_KEY_LEN + 1];
-	char session_token[TL_STS_SESSION_TOKEN_LEN + 1];
+	char token_sha256[65]; /* hex; the session token itself is not kept */
 	int64_t expiration;
-	char arn[TL_STS_ARN_MAX + 1];
+	char arn[256]; /* arn:aws:sts::ACCOUNT:assumed-role/NAME(64)/SESSION(64) */
 	char user_id[128];
 	struct stsd_session *next; /* hash chain */
 };
