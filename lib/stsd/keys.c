@@ -55,7 +55,7 @@ keys_new(struct tl_jwks *jwks, const char *source)
 	}
 	atomic_init(&k->refs, 1);
 	k->jwks = jwks;
-	snprintf(k->source, sizeof(k->source), "%s", source);
+	snprintf(k->source, sizeof(k->source), "%.511s", source);
 	return k;
 }
 
