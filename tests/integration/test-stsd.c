@@ -754,6 +754,50 @@ START_TEST(arwwi_tags_and_source_identity_allowed)
 }
 END_TEST
 
+/*
+ * No malformed token is ever answered with credentials: every single-byte
+ * change, every truncation and every appended byte of a valid token is
+ * refused (reference/reliability.md §4.6, the per-byte mutation sweep).
+ */
+START_TEST(arwwi_mutation_sweep_never_allows)
+{
+	static const char alphabet[] = "AZaz09-_.=+/ ";
+	struct answer a;
+	char *tok = mint_with(E.key, NULL);
+	size_t len = strlen(tok), tried = 0;
+	char *m = malloc(len + 2);
+
+	arwwi("deploy", tok, NULL, &a);
+	ck_assert_int_eq(a.status, 200);
+	for (size_t i = 0; i < len; i += 3) {
+		for (const char *c = alphabet; *c; c += 4) {
+			if (tok[i] == *c)
+				continue;
+			memcpy(m, tok, len + 1);
+			m[i] = *c;
+			arwwi("deploy", m, NULL, &a);
+			ck_assert_msg(a.status != 200 && !strstr(a.body, "<Credentials>"),
+				      "byte %zu -> '%c' was accepted", i, *c);
+			tried++;
+		}
+	}
+	for (size_t cut = 1; cut < len; cut += 37) {
+		memcpy(m, tok, cut);
+		m[cut] = '\0';
+		arwwi("deploy", m, NULL, &a);
+		ck_assert_msg(a.status != 200, "truncated to %zu was accepted", cut);
+	}
+	memcpy(m, tok, len);
+	m[len] = 'A';
+	m[len + 1] = '\0';
+	arwwi("deploy", m, NULL, &a);
+	ck_assert_msg(a.status != 200, "an appended byte was accepted");
+	ck_assert_uint_gt(tried, 500);
+	free(m);
+	free(tok);
+}
+END_TEST
+
 /* --- GetCallerIdentity ------------------------------------------------------------- */
 
 START_TEST(caller_identity_with_issued_credentials)
@@ -1403,6 +1447,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, arwwi_bad_signature_and_idp_down);
 	tcase_add_test(tc, arwwi_tags_and_source_identity_allowed);
 	tcase_add_test(tc, arwwi_session_policy_packed_size);
+	tcase_add_test(tc, arwwi_mutation_sweep_never_allows);
 	tcase_add_test(tc, caller_identity_with_issued_credentials);
 	tcase_add_test(tc, iam_actions_over_the_wire);
 	tcase_add_test(tc, iam_with_session_credentials_is_denied);
