@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "http/server.h"
 #include "sts/arn.h"
@@ -490,9 +491,20 @@ do_arwwi(struct call *c, const struct tl_sts_query *q)
 		return fail(c, "response");
 	}
 	{
-		char iso[TL_TIME_ISO8601_LEN];
-		tl_time_format_iso8601(out.creds.expiration, iso);
-		/* No secret key and no session token in the log. */
+		/* CloudTrail writes the expiry Java-style, "Jul 9, 2024, 4:41:37 PM"
+		 * (reference/sts.md §6.1). No secret key, no session token. */
+		char iso[64];
+		time_t t = (time_t)out.creds.expiration;
+		struct tm tm;
+		static const char months[][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+						 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+		if (gmtime_r(&t, &tm))
+			snprintf(iso, sizeof(iso), "%s %d, %d, %d:%02d:%02d %s", months[tm.tm_mon],
+				 tm.tm_mday, tm.tm_year + 1900,
+				 tm.tm_hour % 12 ? tm.tm_hour % 12 : 12, tm.tm_min, tm.tm_sec,
+				 tm.tm_hour < 12 ? "AM" : "PM");
+		else
+			snprintf(iso, sizeof(iso), "%lld", (long long)out.creds.expiration);
 		c->response_elements = json_pack(
 			"{s:{s:s, s:s}, s:s, s:{s:s, s:s}, s:s, s:s}", "credentials", "accessKeyId",
 			out.creds.access_key_id, "expiration", iso, "subjectFromWebIdentityToken",

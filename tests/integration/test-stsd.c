@@ -1104,6 +1104,11 @@ START_TEST(audit_log_is_cloudtrail_shaped)
 		ck_assert_ptr_nonnull(json_object_get(
 			json_object_get(json_object_get(ev, "responseElements"), "credentials"),
 			"accessKeyId"));
+		ck_assert_str_eq(json_string_value(json_object_get(
+					 json_object_get(json_object_get(ev, "responseElements"),
+							 "credentials"),
+					 "expiration")),
+				 "Nov 18, 2026, 12:06:40 PM");
 		ck_assert_ptr_nonnull(json_object_get(ev, "trustlab"));
 		json_decref(ev);
 		ev = json_loads(nl + 1, JSON_DISABLE_EOF_CHECK, NULL);
