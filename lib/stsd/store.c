@@ -1037,8 +1037,10 @@ tl_stsd_load_config(struct tl_stsd *svc, const char *file, struct tl_error *err)
 				  "a provider needs \"url\" (string) and \"client_ids\" (strings)");
 			goto out;
 		}
+		/* With --state, what the state holds already wins (a restart). */
 		if (tl_stsd_create_provider(svc, json_string_value(json_object_get(v, "url")), ids,
-					    nid, err) < 0) {
+					    nid, err) < 0 &&
+		    err->code != TL_ERR_EXISTS) {
 			tl_error_locate_path(err, tl_jpath_str(&path));
 			goto bad;
 		}
@@ -1071,7 +1073,8 @@ tl_stsd_load_config(struct tl_stsd *svc, const char *file, struct tl_error *err)
 			goto bad;
 		if (tl_stsd_create_role(svc, json_string_value(json_object_get(v, "name")),
 					json_string_value(json_object_get(v, "path")), text,
-					(int)json_integer_value(msd), err) < 0) {
+					(int)json_integer_value(msd), err) < 0 &&
+		    err->code != TL_ERR_EXISTS) {
 			free(text);
 			tl_error_prefix(err, "%s", full);
 			tl_error_locate_path(err, tl_jpath_str(&path));

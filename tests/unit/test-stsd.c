@@ -164,6 +164,10 @@ START_TEST(config_file_errors_name_the_place)
 		     path, sizeof(path));
 	ck_assert_msg(tl_stsd_load_config(svc, path, &err) == 0, "%s", err.message);
 	ck_assert_int_eq(tl_stsd_role_count(svc), 1);
+	/* Loaded twice (--config with a --state that has it already): no error. */
+	ck_assert_msg(tl_stsd_load_config(svc, path, &err) == 0, "%s", err.message);
+	ck_assert_int_eq(tl_stsd_role_count(svc), 1);
+	ck_assert_int_eq(tl_stsd_provider_count(svc), 1);
 	tl_stsd_free(svc);
 }
 END_TEST
