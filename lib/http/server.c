@@ -304,6 +304,42 @@ tl_http_query_foreach(const struct tl_http_exchange *ex, tl_http_arg_fn fn, void
 }
 
 const char *
+tl_http_query_string(const struct tl_http_exchange *ex)
+{
+	const char *q = ex->uri ? strchr(ex->uri, '?') : NULL;
+	return q ? q + 1 : "";
+}
+
+struct header_walk {
+	tl_http_arg_fn fn;
+	void *ctx;
+};
+
+static enum MHD_Result
+header_walk_one(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+		const char *value, size_t value_size)
+{
+	struct header_walk *w = cls;
+	(void)kind;
+	return w->fn(w->ctx, key, key_size, value ? value : "", value ? value_size : 0) ? MHD_YES
+											: MHD_NO;
+}
+
+void
+tl_http_header_foreach(const struct tl_http_exchange *ex, tl_http_arg_fn fn, void *ctx)
+{
+	struct header_walk w = {fn, ctx};
+	MHD_get_connection_values_n(ex->conn, MHD_HEADER_KIND, header_walk_one, &w);
+}
+
+void
+tl_http_server_set_error_fn(struct tl_http_server *srv, tl_http_error_fn fn, void *ctx)
+{
+	srv->cfg.error_fn = fn;
+	srv->cfg.error_ctx = ctx;
+}
+
+const char *
 tl_http_body(const struct tl_http_exchange *ex, size_t *len)
 {
 	if (len)

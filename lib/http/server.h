@@ -73,6 +73,11 @@ struct tl_http_server *tl_http_server_new(const struct tl_http_server_config *cf
 int tl_http_server_route(struct tl_http_server *srv, const char *method, const char *pattern,
 			 tl_http_handler_fn fn, void *ctx, struct tl_error *err);
 
+/*
+ * Replaces the framework error formatter (a service mounted on a server
+ * created elsewhere brings its own dialect). Only before start.
+ */
+void tl_http_server_set_error_fn(struct tl_http_server *srv, tl_http_error_fn fn, void *ctx);
 /* Binds and starts serving. On return the port is bound and accepting. */
 int tl_http_server_start(struct tl_http_server *srv, struct tl_error *err);
 
@@ -109,6 +114,10 @@ typedef bool (*tl_http_arg_fn)(void *ctx, const char *key, size_t key_len, const
 			       size_t value_len);
 void tl_http_query_foreach(const struct tl_http_exchange *ex, tl_http_arg_fn fn, void *ctx);
 
+/* The raw query string after '?', still percent-encoded; "" if none. */
+const char *tl_http_query_string(const struct tl_http_exchange *ex);
+/* Calls `fn` for every request header (name as sent); stops when it returns false. */
+void tl_http_header_foreach(const struct tl_http_exchange *ex, tl_http_arg_fn fn, void *ctx);
 /* The whole request body (NUL-terminated, not counted in len); "" if none. */
 const char *tl_http_body(const struct tl_http_exchange *ex, size_t *len);
 /* The peer address as text ("127.0.0.1"). */
