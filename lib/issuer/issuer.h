@@ -152,7 +152,8 @@ json_t *tl_issuer_service_jwks(struct tl_issuer_service *svc, const char *prefix
 	  "signed by the right key; the header's kid is in no JWKS")                      \
 	X(BAD_SIGNATURE, "bad-signature", "signature-invalid",                            \
 	  "a valid token whose signature has one character changed")                      \
-	X(ALG_NONE, "alg-none", "alg-none", "alg \"none\" and an empty signature")        \
+	X(ALG_NONE, "alg-none", "alg-none",                                               \
+	  "alg \"none\" in the header, the signature part left in place")                 \
 	X(HS256_PUBLIC_KEY, "hs256-public-key", "alg-hmac",                               \
 	  "alg HS256, the MAC keyed with the issuer's public key PEM (key confusion)")
 
