@@ -27,7 +27,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts mock-issuer with the given flags; prints its URL.
+# Starts mock-issuer with the given flags; its URL goes to $tmp/NAME.url.
+# (Not in a command substitution: the PID must reach `pids` here.)
 start() {
 	name=$1
 	shift
@@ -43,9 +44,11 @@ start() {
 		fi
 		sleep 0.05
 	done
-	sed -n 's/^listening on //p' "$tmp/$name.out"
+	sed -n 's/^listening on //p' "$tmp/$name.out" >"$tmp/$name.url"
 }
 
-default_url=$(start default) || exit 1
-local_url=$(start local --local-issuer) || exit 1
+start default
+start local --local-issuer
+default_url=$(cat "$tmp/default.url")
+local_url=$(cat "$tmp/local.url")
 cd "$dir" && node clients.mjs "$default_url" "$local_url" "$claims"
