@@ -932,6 +932,62 @@ issuer_init(struct tl_issuer_service *svc, struct issuer *is, const struct tl_is
 	return keyset_finish(is->keys, err);
 }
 
+struct init_job {
+	pthread_t thread;
+	bool started;
+	struct tl_issuer_service *svc;
+	struct issuer *is;
+	const struct tl_issuer_def *def;
+	const char *key_file;
+	struct tl_error err;
+	int rc;
+};
+
+static void *
+init_thread(void *arg)
+{
+	struct init_job *j = arg;
+
+	tl_error_clear(&j->err);
+	j->rc = issuer_init(j->svc, j->is, j->def, j->key_file, &j->err);
+	return NULL;
+}
+
+/*
+ * Builds the issuers in parallel: generating an RSA key takes tens of
+ * milliseconds, and every issuer makes its own. Every issuer is
+ * initialised (or half-built) on return, so the service frees cleanly.
+ */
+static int
+init_all(struct tl_issuer_service *svc, const struct tl_issuer_def *defs, size_t n,
+	 const char *key_file, struct tl_error *err)
+{
+	struct init_job *jobs = calloc(n, sizeof(*jobs));
+	int rc = 0;
+
+	if (!jobs)
+		return tl_error_set(err, TL_ERR_NOMEM, "out of memory");
+	svc->n = n;
+	for (size_t i = 0; i < n; i++) {
+		jobs[i] = (struct init_job){
+			.svc = svc, .is = &svc->issuers[i], .def = &defs[i], .key_file = key_file};
+		jobs[i].started = pthread_create(&jobs[i].thread, NULL, init_thread, &jobs[i]) == 0;
+		if (!jobs[i].started)
+			init_thread(&jobs[i]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].thread, NULL);
+		if (jobs[i].rc < 0 && rc == 0) {
+			if (err)
+				*err = jobs[i].err;
+			rc = -1;
+		}
+	}
+	free(jobs);
+	return rc;
+}
+
 struct tl_issuer_service *
 tl_issuer_service_new(const struct tl_issuer_config *cfg_in, struct tl_error *err)
 {
@@ -985,11 +1041,8 @@ tl_issuer_service_new(const struct tl_issuer_config *cfg_in, struct tl_error *er
 		tl_error_set(err, TL_ERR_NOMEM, "out of memory");
 		goto fail_extra;
 	}
-	for (size_t i = 0; i < n; i++) {
-		svc->n = i + 1;
-		if (issuer_init(svc, &svc->issuers[i], &defs[i], cfg.key_file, err) < 0)
-			goto fail_extra;
-	}
+	if (init_all(svc, defs, n, cfg.key_file, err) < 0)
+		goto fail_extra;
 	extra.profiles = NULL;
 	extra.n_profiles = 0;
 	tl_issuer_config_finish(&extra);
