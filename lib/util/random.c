@@ -9,6 +9,29 @@
 
 #include "util/random.h"
 
+/*
+ * SHA-256 through a digest fetched once: OpenSSL 3's one-shot SHA256()
+ * fetches the algorithm on every call (a locked provider lookup), which
+ * made the seeded stream the largest cost of building a token's claims.
+ * Same bytes either way.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static void
+sha256(const void *in, size_t len, uint8_t out[SHA256_DIGEST_LENGTH])
+{
+	pthread_once(&sha256_once, sha256_fetch);
+	if (!sha256_md || EVP_Digest(in, len, out, NULL, sha256_md, NULL) != 1)
+		SHA256(in, len, out);
+}
+
 int
 tl_random_bytes(void *out, size_t len, struct tl_error *err)
 {
@@ -31,7 +54,7 @@ tl_rng_init_seeded(struct tl_rng *rng, const char *seed)
 {
 	tl_rng_init_secure(rng);
 	rng->seeded = true;
-	SHA256((const unsigned char *)seed, strlen(seed), rng->seed);
+	sha256(seed, strlen(seed), rng->seed);
 }
 
 void
@@ -60,7 +83,7 @@ tl_rng_bytes(struct tl_rng *rng, void *out, size_t len, struct tl_error *err)
 		for (int i = 0; i < 8; i++)
 			input[sizeof(rng->seed) + i] = (uint8_t)(rng->counter >> (8 * i));
 		rng->counter++;
-		SHA256(input, sizeof(input), block);
+		sha256(input, sizeof(input), block);
 		memcpy(dst, block, n);
 		dst += n;
 		len -= n;
