@@ -12,6 +12,7 @@
 struct serve_state {
 	const char *issuer_listen;
 	const char *sts_listen;
+	const char *audit_log;
 	struct tl_embedded servers;
 };
 
@@ -20,12 +21,22 @@ start(void *ctx, struct tl_error *err)
 {
 	struct serve_state *s = ctx;
 
-	if (tl_embedded_start(&s->servers, s->issuer_listen, s->sts_listen, err) < 0)
+	const struct tl_embedded_options opt = {
+		.issuer_listen = s->issuer_listen,
+		.sts_listen = s->sts_listen,
+		.audit_log = s->audit_log,
+	};
+
+	if (tl_embedded_start(&s->servers, &opt, err) < 0)
 		return -1;
 	printf("issuer listening on %s\n", s->servers.issuer_url);
 	printf("sts listening on %s\n", s->servers.sts_url);
 	printf("export AWS_ENDPOINT_URL_STS=%s\n", s->servers.sts_url);
 	printf("export AWS_ENDPOINT_URL_IAM=%s\n", s->servers.sts_url);
+	printf("export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1\n");
+	for (size_t i = 0; i < s->servers.map_count; i++)
+		printf("# tokens with iss %s: %s (POST .../tokens to mint)\n",
+		       s->servers.map_issuer[i], s->servers.map_url[i]);
 	fflush(stdout);
 	return 0;
 }
@@ -42,10 +53,15 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: trustlab serve [--issuer-listen HOST:PORT] [--sts-listen HOST:PORT]\n"
+		"                      [--audit-log FILE]\n"
 		"\n"
 		"Runs mock-issuer and mock-sts in one process until SIGINT/SIGTERM and prints\n"
 		"their URLs and the environment variables an AWS client needs.\n"
-		"Both bind 127.0.0.1 on a free port unless told otherwise.\n");
+		"Both bind 127.0.0.1 on a free port unless told otherwise. One issuer per\n"
+		"provider profile answers at /<profile> (/github, /gitlab, ...); its tokens\n"
+		"carry the provider's real iss, which the STS maps to the local issuer.\n"
+		"IAM admin credentials: test/test. --audit-log writes one CloudTrail-shaped\n"
+		"JSON event per STS call.\n");
 }
 
 int
@@ -54,6 +70,7 @@ tl_cmd_serve(int argc, char **argv)
 	static const struct option options[] = {
 		{"issuer-listen", required_argument, NULL, 'i'},
 		{"sts-listen", required_argument, NULL, 's'},
+		{"audit-log", required_argument, NULL, 'a'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -68,6 +85,9 @@ tl_cmd_serve(int argc, char **argv)
 			break;
 		case 's':
 			state.sts_listen = optarg;
+			break;
+		case 'a':
+			state.audit_log = optarg;
 			break;
 		case 'h':
 			usage(stdout);

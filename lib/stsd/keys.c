@@ -167,14 +167,30 @@ client_put(struct tl_stsd *svc, struct tl_http_client *cl)
 	tl_http_client_free(cl);
 }
 
-/* The base URL documents for `issuer` are fetched from. */
+/*
+ * The base URL documents for `issuer` are fetched from. An entry ending
+ * in '*' maps every issuer that starts with the rest: providers whose
+ * `iss` carries a tenant (CircleCI's org id, an EKS cluster id) are one
+ * mock issuer with one key set. Exact entries win over patterns.
+ */
 static const char *
 mapped(const struct tl_stsd *svc, const char *issuer)
 {
-	for (size_t i = 0; i < svc->map_count; i++)
-		if (strcmp(svc->maps[i].issuer, issuer) == 0)
+	const char *best = NULL;
+	size_t best_len = 0;
+
+	for (size_t i = 0; i < svc->map_count; i++) {
+		const char *m = svc->maps[i].issuer;
+		size_t n = strlen(m);
+		if (strcmp(m, issuer) == 0)
 			return svc->maps[i].url;
-	return issuer;
+		if (n > 0 && m[n - 1] == '*' && strncmp(m, issuer, n - 1) == 0 &&
+		    n - 1 >= best_len) {
+			best = svc->maps[i].url;
+			best_len = n - 1;
+		}
+	}
+	return best ? best : issuer;
 }
 
 static json_t *

@@ -123,8 +123,10 @@ START_TEST(trustlab_smoke_runs_embedded)
 	char out[4096], errb[2048];
 
 	ck_assert_int_eq(tl_test_run(argv, 20000, out, sizeof(out), errb, sizeof(errb)), 0);
-	ck_assert_msg(strstr(out, "ok   mock-issuer") && strstr(out, "ok   mock-sts") &&
-			      strstr(out, "2 passed, 0 failed"),
+	ck_assert_msg(strstr(out, "ok   push to main                     allow") &&
+			      strstr(out, "ok   pull request, same repository    deny") &&
+			      strstr(out, "ok   pull request from a fork         no-token") &&
+			      strstr(out, "3 passed, 0 failed"),
 		      "stdout: %s\nstderr: %s", out, errb);
 	/* Nothing on stderr: no stray library or libmicrohttpd warnings. */
 	ck_assert_msg(errb[0] == '\0', "stderr: %s", errb);
@@ -134,13 +136,22 @@ END_TEST
 START_TEST(trustlab_smoke_reports_unreachable)
 {
 	/* Port 1 on loopback: nothing listens there; the check must fail, not hang. */
-	char *argv[] = {(char *)tl_test_program("TRUSTLAB"), "smoke", "--issuer-url",
+	char *argv[] = {(char *)tl_test_program("TRUSTLAB"),
+			"smoke",
+			"--issuer-url",
+			"http://127.0.0.1:1",
+			"--sts-url",
+			"http://127.0.0.1:1",
+			NULL};
+	char *half[] = {(char *)tl_test_program("TRUSTLAB"), "smoke", "--issuer-url",
 			"http://127.0.0.1:1", NULL};
 	char out[4096], errb[2048];
 
 	ck_assert_int_eq(tl_test_run(argv, 20000, out, sizeof(out), errb, sizeof(errb)), 1);
-	ck_assert_msg(strstr(out, "FAIL mock-issuer") && strstr(out, "1 passed, 1 failed"),
-		      "stdout: %s", out);
+	ck_assert_msg(strstr(out, "FAIL setup: POST http://127.0.0.1:1/"), "stdout: %s", out);
+	ck_assert_int_eq(tl_test_run(half, 20000, out, sizeof(out), errb, sizeof(errb)), 2);
+	ck_assert_msg(strstr(errb, "give both --issuer-url and --sts-url, or neither"),
+		      "stderr: %s", errb);
 }
 END_TEST
 
