@@ -16,10 +16,11 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"serve", tl_cmd_serve, "run mock-issuer and mock-sts until interrupted"},
-	{"smoke", tl_cmd_smoke, "start both servers embedded and check they answer over HTTP"},
-	{"explain", tl_cmd_explain, "evaluate a trust policy for one request and say why"},
+	{"run", tl_cmd_run, "run scenario files through both servers and report"},
 	{"validate", tl_cmd_validate, "check scenario files without running them"},
+	{"explain", tl_cmd_explain, "evaluate a trust policy for one request and say why"},
+	{"serve", tl_cmd_serve, "run mock-issuer and mock-sts until interrupted"},
+	{"smoke", tl_cmd_smoke, "one real exchange end to end, as a quick check"},
 };
 
 static void

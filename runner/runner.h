@@ -63,3 +63,4 @@ int tl_cmd_serve(int argc, char **argv);
 int tl_cmd_smoke(int argc, char **argv);
 int tl_cmd_explain(int argc, char **argv);
 int tl_cmd_validate(int argc, char **argv);
+int tl_cmd_run(int argc, char **argv);

@@ -347,6 +347,11 @@ tl_exchange_assume(struct tl_exchange *ex, const char *role_arn, const char *ses
 		NULL,
 	};
 
+	/* A NULL value would end the list early and silently drop what follows. */
+	if (!role_arn || !session_name || !token)
+		return tl_error_set(err, TL_ERR_INVALID,
+				    "AssumeRoleWithWebIdentity needs a role ARN, a session name "
+				    "and a token");
 	if (duration_seconds > 0) {
 		snprintf(duration, sizeof(duration), "%ld", duration_seconds);
 		params[10] = "DurationSeconds";
