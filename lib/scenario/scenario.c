@@ -18,6 +18,7 @@
 #include "util/random.h"
 
 #include "claims/claims.h"
+#include "issuer/issuer.h"
 #include "json/json.h"
 #include "policy/policy.h"
 #include "scenario-private.h"
@@ -60,19 +61,12 @@ struct loader {
 	struct tl_rng rng;
 };
 
+/* The faults mock-issuer can inject (lib/issuer's table, one home). */
 static const char *const fault_names[] = {
-	"expired", /* exp in the past */
-	"not-yet-valid", /* nbf and iat in the future */
-	"bad-signature", /* signature bytes altered */
-	"unknown-kid", /* kid not in the JWKS */
-	"no-kid", /* header without kid */
-	"alg-none", /* alg "none", empty signature */
-	"alg-hs256", /* HMAC with the public key as secret */
-	"wrong-issuer", /* iss of no registered provider */
-	"no-sub", /* sub claim removed */
-	"no-aud", /* aud claim removed */
-	"malformed", /* not a JWS at all */
-	NULL,
+#define X(id, name, reason, what) name,
+	TL_ISSUER_FAULTS(X)
+#undef X
+		NULL,
 };
 
 const char *const *

@@ -96,6 +96,19 @@ START_TEST(examples_pass)
 }
 END_TEST
 
+START_TEST(token_faults_never_get_credentials)
+{
+	int passed, failed;
+
+	ck_assert_msg(trustlab("run", path("tests/data/run/faults.yaml"), NULL, NULL, NULL, NULL) ==
+			      0,
+		      "stdout: %s\nstderr: %s", out, errb);
+	counts(&passed, &failed);
+	ck_assert_int_eq(passed, 10);
+	ck_assert_int_eq(failed, 0);
+}
+END_TEST
+
 START_TEST(failing_scenario_shows_why)
 {
 	int passed, failed;
@@ -252,6 +265,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, examples_pass);
+	tcase_add_test(tc, token_faults_never_get_credentials);
 	tcase_add_test(tc, failing_scenario_shows_why);
 	tcase_add_test(tc, invalid_scenario_refused_before_running);
 	tcase_add_test(tc, json_report_has_every_result);
