@@ -64,3 +64,4 @@ int tl_cmd_smoke(int argc, char **argv);
 int tl_cmd_explain(int argc, char **argv);
 int tl_cmd_validate(int argc, char **argv);
 int tl_cmd_run(int argc, char **argv);
+int tl_cmd_token(int argc, char **argv);

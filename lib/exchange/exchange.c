@@ -311,9 +311,14 @@ tl_exchange_mint(struct tl_exchange *ex, const char *prefix, const json_t *reque
 		}
 	} else {
 		const char *why = json_string_value(json_object_get(doc, "reason"));
+		const char *where = json_string_value(json_object_get(doc, "path"));
 		if (!why)
 			why = json_string_value(json_object_get(doc, "message"));
-		snprintf(res->reason, sizeof(res->reason), "%s", why ? why : "");
+		/* A 400 names the field at fault: keep it in front of the message. */
+		if (where && *where && why && strncmp(why, where, strlen(where)) != 0)
+			snprintf(res->reason, sizeof(res->reason), "%s: %s", where, why);
+		else
+			snprintf(res->reason, sizeof(res->reason), "%s", why ? why : "");
 	}
 	rc = 0;
 out:

@@ -234,6 +234,61 @@ START_TEST(filter_shard_and_jobs_agree)
 }
 END_TEST
 
+START_TEST(token_command)
+{
+	const char *dots;
+
+	ck_assert_msg(trustlab7("token", "--provider", "github", "--repository", "acme/app",
+				"--event", "push") == 0,
+		      "stderr: %s", errb);
+	dots = strchr(out, '.');
+	ck_assert_msg(dots && strchr(dots + 1, '.') && strchr(out, '\n') > dots, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "\"sub\": \"repo:acme/app:ref:refs/heads/main\""));
+	ck_assert_ptr_nonnull(
+		strstr(out, "\"iss\": \"https://token.actions.githubusercontent.com\""));
+
+	{
+		char *argv[] = {(char *)tl_test_program("TRUSTLAB"),
+				"token",
+				"--provider",
+				"github",
+				"--repository",
+				"acme/app",
+				"--event",
+				"pull_request",
+				"--fork",
+				"true",
+				NULL};
+		ck_assert_int_eq(tl_test_run(argv, 60000, out, OUT_MAX, errb, OUT_MAX), 1);
+	}
+	ck_assert_ptr_nonnull(strstr(out, "no-token: "));
+
+	ck_assert_int_eq(trustlab7("token", "--provider", "github", "--repository", "acme/app",
+				   "--evnt", "push"),
+			 2);
+	ck_assert_ptr_nonnull(strstr(errb, "context: unknown field 'evnt'"));
+	ck_assert_int_eq(trustlab("token", "--provider", "nope", NULL, NULL, NULL), 2);
+	ck_assert_ptr_nonnull(strstr(errb, "no issuer for provider 'nope'"));
+	ck_assert_int_eq(trustlab("token", "--repository", "acme/app", NULL, NULL, NULL), 2);
+	ck_assert_ptr_nonnull(strstr(errb, "--provider is required"));
+
+	{
+		char *argv[] = {(char *)tl_test_program("TRUSTLAB"),
+				"token",
+				"--provider",
+				"gitlab",
+				"--project-path",
+				"acme/app",
+				"--fault",
+				"expired",
+				"--token-only",
+				NULL};
+		ck_assert_int_eq(tl_test_run(argv, 60000, out, OUT_MAX, errb, OUT_MAX), 0);
+	}
+	ck_assert_ptr_null(strchr(out, '{'));
+}
+END_TEST
+
 START_TEST(run_against_running_servers)
 {
 	char *argv[] = {(char *)tl_test_program("TRUSTLAB"), "serve", NULL};
@@ -271,6 +326,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, json_report_has_every_result);
 	tcase_add_test(tc, junit_report_to_a_file);
 	tcase_add_test(tc, filter_shard_and_jobs_agree);
+	tcase_add_test(tc, token_command);
 	tcase_add_test(tc, run_against_running_servers);
 	suite_add_tcase(s, tc);
 	srunner_add_suite(sr, s);
