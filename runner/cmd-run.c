@@ -287,13 +287,8 @@ worker(void *arg)
 	return NULL;
 }
 
-struct selection {
-	const char *filter;
-	unsigned shard_k, shard_n;
-};
-
 static bool
-selected(const struct tl_case *c, const struct selection *sel)
+selected(const struct tl_case *c, const struct tl_run_selection *sel)
 {
 	if (sel->filter && !tl_case_matches_filter(c, sel->filter))
 		return false;
@@ -302,11 +297,10 @@ selected(const struct tl_case *c, const struct selection *sel)
 	return true;
 }
 
-/* Sets up, runs and tears down one scenario; appends to `report`. */
-static int
-run_scenario(const struct tl_scenario *s, const struct tl_embedded *embedded,
-	     const struct tl_exchange_config *xcfg, unsigned jobs, const struct selection *sel,
-	     struct tl_report *report, struct tl_error *err)
+int
+tl_run_scenario(const struct tl_scenario *s, const struct tl_embedded *embedded,
+		const struct tl_exchange_config *xcfg, unsigned jobs,
+		const struct tl_run_selection *sel, struct tl_report *report, struct tl_error *err)
 {
 	struct run r;
 	struct tl_exchange *ex = NULL;
@@ -451,9 +445,8 @@ usage(FILE *out)
 		"See docs/scenario-format.md.\n");
 }
 
-/* Loads every scenario named; prints every error; NULL-terminated array or NULL. */
-static struct tl_scenario **
-load_all(char **paths, int n, size_t *count)
+struct tl_scenario **
+tl_run_load_scenarios(char **paths, int n, size_t *count)
 {
 	struct tl_scenario **all = NULL;
 	size_t cap = 0;
@@ -535,7 +528,7 @@ tl_cmd_run(int argc, char **argv)
 	};
 	enum tl_report_format format = TL_REPORT_TEXT;
 	struct tl_report_options ropt = {0};
-	struct selection sel = {0};
+	struct tl_run_selection sel = {0};
 	struct tl_exchange_config xcfg = {0};
 	struct tl_embedded servers = {0};
 	struct tl_scenario **scenarios = NULL;
@@ -618,7 +611,7 @@ tl_cmd_run(int argc, char **argv)
 		strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && !output &&
 						 format == TL_REPORT_TEXT && isatty(STDOUT_FILENO));
 
-	scenarios = load_all(argv + optind, argc - optind, &count);
+	scenarios = tl_run_load_scenarios(argv + optind, argc - optind, &count);
 	if (!scenarios)
 		return TL_EXIT_USAGE;
 
@@ -635,8 +628,8 @@ tl_cmd_run(int argc, char **argv)
 	if (!report)
 		goto out;
 	for (size_t i = 0; i < count; i++) {
-		if (run_scenario(scenarios[i], servers.issuer ? &servers : NULL, &xcfg,
-				 (unsigned)jobs, &sel, report, &err) < 0) {
+		if (tl_run_scenario(scenarios[i], servers.issuer ? &servers : NULL, &xcfg,
+				    (unsigned)jobs, &sel, report, &err) < 0) {
 			char line[TL_ERROR_FILE_MAX + TL_ERROR_PATH_MAX + TL_ERROR_MESSAGE_MAX +
 				  64];
 			tl_error_format(&err, line, sizeof(line));

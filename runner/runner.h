@@ -59,9 +59,39 @@ void tl_embedded_stop(struct tl_embedded *e);
  */
 void tl_embedded_prefix(const struct tl_embedded *e, const char *profile, char *out, size_t size);
 
+/* --- running scenarios (cmd-run.c; also used by matrix) ------------------ */
+
+struct tl_scenario;
+struct tl_report;
+struct tl_exchange_config;
+
+struct tl_run_selection {
+	const char *filter; /* fnmatch glob on case id or name, NULL: all */
+	unsigned shard_k, shard_n; /* shard K of N, N = 0: all */
+};
+
+/*
+ * Loads every scenario named by `paths` (files or directories), printing
+ * every error on stderr. Returns a NULL-terminated array (free each with
+ * tl_scenario_free, then the array) or NULL when any file is invalid.
+ */
+struct tl_scenario **tl_run_load_scenarios(char **paths, int n, size_t *count);
+
+/*
+ * Sets up one scenario's roles at mock-sts through IAM, runs its selected
+ * cases (`jobs` in parallel) through both servers, appends one result per
+ * case and expected role to `report`, and removes what it created.
+ * `embedded` (may be NULL) says which issuer prefix serves a profile.
+ */
+int tl_run_scenario(const struct tl_scenario *s, const struct tl_embedded *embedded,
+		    const struct tl_exchange_config *xcfg, unsigned jobs,
+		    const struct tl_run_selection *sel, struct tl_report *report,
+		    struct tl_error *err);
+
 int tl_cmd_serve(int argc, char **argv);
 int tl_cmd_smoke(int argc, char **argv);
 int tl_cmd_explain(int argc, char **argv);
 int tl_cmd_validate(int argc, char **argv);
 int tl_cmd_run(int argc, char **argv);
 int tl_cmd_token(int argc, char **argv);
+int tl_cmd_matrix(int argc, char **argv);

@@ -234,6 +234,25 @@ START_TEST(filter_shard_and_jobs_agree)
 }
 END_TEST
 
+START_TEST(matrix_command)
+{
+	ck_assert_int_eq(
+		trustlab("matrix", path("tests/data/run/failing.yaml"), NULL, NULL, NULL, NULL), 1);
+	ck_assert_str_eq(out,
+			 "deliberately failing (" TL_SOURCE_ROOT "/tests/data/run/failing.yaml)\n"
+			 "  case                                     deploy\n"
+			 "  push to main                             allow\n"
+			 "  pull request wrongly expected to get in  deny! (allow)\n"
+			 "\n");
+	ck_assert_int_eq(trustlab("matrix", path("docs/examples/github-deploy.yaml"), NULL, NULL,
+				  NULL, NULL),
+			 0);
+	ck_assert_ptr_nonnull(strstr(out,
+				     "  branches: event=push ref=refs/heads/main environment=prod"
+				     "               deny                  allow\n"));
+}
+END_TEST
+
 START_TEST(token_command)
 {
 	const char *dots;
@@ -326,6 +345,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, json_report_has_every_result);
 	tcase_add_test(tc, junit_report_to_a_file);
 	tcase_add_test(tc, filter_shard_and_jobs_agree);
+	tcase_add_test(tc, matrix_command);
 	tcase_add_test(tc, token_command);
 	tcase_add_test(tc, run_against_running_servers);
 	suite_add_tcase(s, tc);
