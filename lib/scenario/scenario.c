@@ -636,14 +636,17 @@ policy_fail(struct loader *L, const char *role, const struct tl_jpath *rp, const
 	const char *ppath = pe->path;
 	const char *aws = tl_policy_aws_error(pe);
 
+	/* A path past TL_JPATH_MAX is cut, as tl_jpath cuts its own. */
 	if (!file) {
-		snprintf(full, sizeof(full), "%s%s%s", tl_jpath_str(rp),
-			 *ppath && *ppath != '[' ? "." : "", ppath);
+		if (snprintf(full, sizeof(full), "%s%s%s", tl_jpath_str(rp),
+			     *ppath && *ppath != '[' ? "." : "", ppath) >= (int)sizeof(full))
+			full[sizeof(full) - 1] = '\0';
 		return fail(L, pe->code, full, "trust policy of role '%s' (%s): %s", role, aws,
 			    pe->message);
 	}
-	snprintf(full, sizeof(full), "%s%s%s", prefix,
-		 *prefix && *ppath && *ppath != '[' ? "." : "", ppath);
+	if (snprintf(full, sizeof(full), "%s%s%s", prefix,
+		     *prefix && *ppath && *ppath != '[' ? "." : "", ppath) >= (int)sizeof(full))
+		full[sizeof(full) - 1] = '\0';
 	tl_error_clear(&e);
 	tl_error_set_at(&e, pe->code, full, "trust policy of role '%s' (%s): %s", role, aws,
 			pe->message);
