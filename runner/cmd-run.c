@@ -60,6 +60,10 @@ struct run {
 	char registered[MAX_PROVIDERS][512];
 	char registered_arn[MAX_PROVIDERS][512];
 	size_t n_registered;
+	/* progress on a terminal: cases done, last time printed */
+	bool progress;
+	atomic_size_t done;
+	double last_progress;
 	/* the first transport/contract failure stops the run */
 	atomic_bool broken;
 	struct tl_error broken_err;
@@ -282,6 +286,19 @@ worker(void *arg)
 		if (i >= r->n_cases || atomic_load(&r->broken))
 			break;
 		run_case(r, ex, i);
+		size_t done = atomic_fetch_add(&r->done, 1) + 1;
+		if (r->progress) {
+			/* At most ten lines a second; the last one is cleared at the end. */
+			pthread_mutex_lock(&r->lock);
+			double t = now_ms();
+			if (t - r->last_progress >= 100 || done == r->n_cases) {
+				r->last_progress = t;
+				fprintf(stderr, "\r\033[K%s: %zu/%zu cases", tl_scenario_name(r->s),
+					done, r->n_cases);
+				fflush(stderr);
+			}
+			pthread_mutex_unlock(&r->lock);
+		}
 	}
 	tl_exchange_free(ex);
 	return NULL;
@@ -315,6 +332,7 @@ tl_run_scenario(const struct tl_scenario *s, const struct tl_embedded *embedded,
 	pthread_mutex_init(&r.lock, NULL);
 	r.s = s;
 	r.embedded = embedded;
+	r.progress = sel->progress;
 	r.xcfg = *xcfg;
 	tl_aws_reply_init(&reply);
 	r.role_arns = calloc(nroles ? nroles : 1, sizeof(*r.role_arns));
@@ -362,6 +380,10 @@ tl_run_scenario(const struct tl_scenario *s, const struct tl_embedded *embedded,
 		worker(&r);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
+	if (r.progress) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
 	if (atomic_load(&r.broken)) {
 		*err = r.broken_err;
 		goto teardown;
@@ -607,6 +629,7 @@ tl_cmd_run(int argc, char **argv)
 		fprintf(stderr, "trustlab run: %s\n", err.message);
 		return TL_EXIT_USAGE;
 	}
+	sel.progress = isatty(STDERR_FILENO);
 	ropt.color =
 		strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && !output &&
 						 format == TL_REPORT_TEXT && isatty(STDOUT_FILENO));

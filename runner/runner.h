@@ -68,6 +68,7 @@ struct tl_exchange_config;
 struct tl_run_selection {
 	const char *filter; /* fnmatch glob on case id or name, NULL: all */
 	unsigned shard_k, shard_n; /* shard K of N, N = 0: all */
+	bool progress; /* a progress line on stderr (a terminal) */
 };
 
 /*
