@@ -156,8 +156,49 @@ trace_text(const json_t *trace)
 	return tl_buf_steal(&b, NULL);
 }
 
+/*
+ * The scenario format's fault names (docs/scenario-format.md "Tokens") in
+ * mock-issuer's vocabulary (lib/issuer/issuer.h TL_ISSUER_FAULTS): no-sub
+ * and no-aud are one missing-claims fault naming both claims, alg-hs256 is
+ * hs256-public-key, and malformed is no issuer fault at all: the runner
+ * sends a string that is not a JWS in place of the token (*malformed).
+ * no-kid has no issuer counterpart and reaches the issuer as written.
+ */
 static json_t *
-mint_request(const struct tl_case *c)
+issuer_faults(const json_t *faults, bool *malformed)
+{
+	json_t *out = json_array(), *missing = json_array(), *f;
+	size_t i;
+
+	*malformed = false;
+	if (!out || !missing) {
+		json_decref(out);
+		json_decref(missing);
+		return NULL;
+	}
+	json_array_foreach(faults, i, f)
+	{
+		const char *name = json_string_value(f);
+		if (name && strcmp(name, "no-sub") == 0)
+			json_array_append_new(missing, json_string("sub"));
+		else if (name && strcmp(name, "no-aud") == 0)
+			json_array_append_new(missing, json_string("aud"));
+		else if (name && strcmp(name, "alg-hs256") == 0)
+			json_array_append_new(out, json_string("hs256-public-key"));
+		else if (name && strcmp(name, "malformed") == 0)
+			*malformed = true;
+		else
+			json_array_append(out, f);
+	}
+	if (json_array_size(missing) > 0)
+		json_array_append_new(
+			out, json_pack("{s:s,s:O}", "fault", "missing-claims", "claims", missing));
+	json_decref(missing);
+	return out;
+}
+
+static json_t *
+mint_request(const struct tl_case *c, bool *malformed)
 {
 	json_t *req = json_pack("{s:O}", "context", c->token);
 	json_t *aud = c->audience ? c->audience : json_array_get(c->provider->audiences, 0);
@@ -168,8 +209,15 @@ mint_request(const struct tl_case *c)
 		json_object_set(req, "audience", aud);
 	if (c->claims)
 		json_object_set(req, "claims", c->claims);
-	if (c->faults)
-		json_object_set(req, "faults", c->faults);
+	*malformed = false;
+	if (c->faults) {
+		json_t *faults = issuer_faults(c->faults, malformed);
+		if (!faults) {
+			json_decref(req);
+			return NULL;
+		}
+		json_object_set_new(req, "faults", faults);
+	}
 	return req;
 }
 
@@ -192,7 +240,8 @@ run_case(struct run *r, struct tl_exchange *ex, size_t ci)
 	struct tl_mint_result mint;
 	struct tl_error err;
 	char prefix[128];
-	json_t *req = mint_request(c);
+	bool malformed;
+	json_t *req = mint_request(c, &malformed);
 	double start = now_ms();
 	const char *iss;
 
@@ -215,6 +264,20 @@ run_case(struct run *r, struct tl_exchange *ex, size_t ci)
 		tl_mint_result_finish(&mint);
 		mark_broken(r, &err, c);
 		return;
+	}
+	if (mint.status == 200 && malformed) {
+		/* Three base64url parts would be a JWS; this is not one. */
+		static const char garbage[] = "this-is-not-a-jws";
+		char *copy = malloc(sizeof(garbage));
+		if (!copy) {
+			tl_mint_result_finish(&mint);
+			tl_error_set(&err, TL_ERR_NOMEM, "out of memory");
+			mark_broken(r, &err, c);
+			return;
+		}
+		memcpy(copy, garbage, sizeof(garbage));
+		free(mint.token);
+		mint.token = copy;
 	}
 	iss = mint.claims ? json_string_value(json_object_get(mint.claims, "iss")) : NULL;
 	if (mint.status == 200 && iss && ensure_provider(r, ex, iss, c->provider, &err) < 0) {
