@@ -1076,21 +1076,48 @@ check_faults(struct loader *L, json_t *faults, const char *fp)
 		return fail(L, TL_ERR_INVALID, fp, "expected an array of fault names, found %s",
 			    tl_json_type_name(faults));
 	for (size_t i = 0; i < json_array_size(faults); i++) {
-		json_t *f = json_array_get(faults, i);
+		json_t *f = json_array_get(faults, i), *name = f;
 		char ip[TL_JPATH_MAX];
 		bool known = false;
 		snprintf(ip, sizeof(ip), "%s[%zu]", fp, i);
-		for (const char *const *n = fault_names; json_is_string(f) && *n && !known; n++)
-			known = strcmp(*n, json_string_value(f)) == 0;
+		/* A name, or mock-issuer's object form with its parameters:
+		 * {fault: missing-claims, claims: [sub]}, {fault: wrong-issuer,
+		 * issuer: URL} (docs/issuer.md). */
+		if (json_is_object(f)) {
+			static const char *const keys[] = {"fault", "claims", "issuer", NULL};
+			struct tl_jpath jp;
+			struct tl_error e;
+			json_t *claims = json_object_get(f, "claims");
+			json_t *issuer = json_object_get(f, "issuer");
+			tl_jpath_init(&jp, ip);
+			if (tl_json_only_keys(f, keys, &jp, &e) < 0)
+				return fail(L, TL_ERR_INVALID, ip, "%s", e.message);
+			if (claims && !json_is_array(claims))
+				return fail(L, TL_ERR_INVALID, ip,
+					    "'claims' must be a list of claim names, found %s",
+					    tl_json_type_name(claims));
+			for (size_t k = 0; k < json_array_size(claims); k++)
+				if (!json_is_string(json_array_get(claims, k)))
+					return fail(L, TL_ERR_INVALID, ip,
+						    "'claims' must be a list of claim names");
+			if (issuer && !json_is_string(issuer))
+				return fail(L, TL_ERR_INVALID, ip,
+					    "'issuer' must be a string, found %s",
+					    tl_json_type_name(issuer));
+			name = json_object_get(f, "fault");
+		}
+		for (const char *const *n = fault_names; json_is_string(name) && *n && !known; n++)
+			known = strcmp(*n, json_string_value(name)) == 0;
 		if (!known) {
 			struct tl_buf list;
 			tl_buf_init(&list, 400);
 			for (const char *const *n = fault_names; *n; n++)
 				tl_buf_printf(&list, NULL, "%s%s", list.len ? ", " : "", *n);
 			fail(L, TL_ERR_INVALID, ip, "unknown fault %s%s%s (expected one of: %s)",
-			     json_is_string(f) ? "'" : "",
-			     json_is_string(f) ? json_string_value(f) : tl_json_type_name(f),
-			     json_is_string(f) ? "'" : "", tl_buf_str(&list));
+			     json_is_string(name) ? "'" : "",
+			     json_is_string(name) ? json_string_value(name)
+						  : tl_json_type_name(name ? name : f),
+			     json_is_string(name) ? "'" : "", tl_buf_str(&list));
 			tl_buf_finish(&list);
 			return -1;
 		}

@@ -181,6 +181,8 @@ static const char *const gitlab_keys[] = {
 static const char *const buildkite_keys[] = {
 	"build_branch",	     "cluster_id",  "cluster_name",  "organization_id",
 	"organization_slug", "pipeline_id", "pipeline_slug", NULL};
+/* The claim's own name, slashes and all: oidc.circleci.com/org/ORG:oidc.circleci.com/project-id. */
+static const char *const circleci_keys[] = {"oidc.circleci.com/project-id", NULL};
 
 static bool
 host_is(const char *url, const char *host)
@@ -211,6 +213,8 @@ specific_keys(const char *url)
 	if (host_is(url, "agent.buildkite.com") || host_matches(url, "agent.", ".buildkite.dev") ||
 	    host_matches(url, "agent.", ".buildkite.site"))
 		return buildkite_keys;
+	if (strncmp(url, "oidc.circleci.com/org/", 22) == 0)
+		return circleci_keys;
 	return NULL;
 }
 

@@ -607,7 +607,7 @@ START_TEST(schema_matches_tables)
 		ck_assert_str_eq(json_string_value(json_array_get(codes, i)), info->name);
 	}
 
-	static const char *const faults_at[] = {"$defs", "faults", "items", "enum", NULL};
+	static const char *const faults_at[] = {"$defs", "faultName", "enum", NULL};
 	json_t *faults = schema_at(schema, faults_at);
 	n = 0;
 	for (const char *const *f = tl_scenario_fault_names(); *f; f++, n++)
