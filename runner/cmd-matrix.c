@@ -25,7 +25,8 @@ short_outcome(const char *actual)
 
 /* Prints the grid of one scenario from its results in `report`, [from, to). */
 static void
-print_grid(const struct tl_scenario *s, const struct tl_report *report, size_t from, size_t to)
+print_grid(void *ctx, const struct tl_scenario *s, const struct tl_report *report, size_t from,
+	   size_t to)
 {
 	size_t nroles = tl_scenario_role_count(s), name_width = 4;
 	size_t *widths = calloc(nroles ? nroles : 1, sizeof(*widths));
@@ -93,12 +94,8 @@ tl_cmd_matrix(int argc, char **argv)
 	};
 	struct tl_exchange_config xcfg = {0};
 	struct tl_run_selection sel = {0};
-	struct tl_embedded servers = {0};
-	struct tl_scenario **scenarios = NULL;
-	struct tl_report *report = NULL;
+	struct tl_report *report;
 	unsigned long jobs = 4;
-	size_t count = 0;
-	struct tl_error err;
 	int opt, status = TL_EXIT_USAGE;
 
 	while ((opt = getopt_long(argc, argv, "j:h", options, NULL)) != -1) {
@@ -147,39 +144,11 @@ tl_cmd_matrix(int argc, char **argv)
 			"trustlab matrix: give both --issuer-url and --sts-url, or neither\n");
 		return TL_EXIT_USAGE;
 	}
-	scenarios = tl_run_load_scenarios(argv + optind, argc - optind, &count);
-	if (!scenarios)
-		return TL_EXIT_USAGE;
-	status = TL_EXIT_FAILED;
-	if (!xcfg.issuer_url) {
-		if (tl_embedded_start(&servers, NULL, &err) < 0) {
-			fprintf(stderr, "trustlab matrix: %s\n", err.message);
-			goto out;
-		}
-		xcfg.issuer_url = servers.issuer_url;
-		xcfg.sts_url = servers.sts_url;
-	}
-	report = tl_report_new();
+	report = tl_run_all("matrix", argv + optind, argc - optind, &xcfg, (unsigned)jobs, &sel,
+			    print_grid, NULL, &status);
 	if (!report)
-		goto out;
-	for (size_t i = 0; i < count; i++) {
-		size_t from = tl_report_count(report);
-		if (tl_run_scenario(scenarios[i], servers.issuer ? &servers : NULL, &xcfg,
-				    (unsigned)jobs, &sel, report, &err) < 0) {
-			char line[TL_ERROR_FILE_MAX + TL_ERROR_PATH_MAX + TL_ERROR_MESSAGE_MAX +
-				  64];
-			tl_error_format(&err, line, sizeof(line));
-			fprintf(stderr, "trustlab matrix: %s\n", line);
-			goto out;
-		}
-		print_grid(scenarios[i], report, from, tl_report_count(report));
-	}
+		return status;
 	status = tl_report_failed(report) == 0 ? TL_EXIT_OK : TL_EXIT_FAILED;
-out:
 	tl_report_free(report);
-	tl_embedded_stop(&servers);
-	for (size_t i = 0; i < count; i++)
-		tl_scenario_free(scenarios[i]);
-	free(scenarios);
 	return status;
 }

@@ -532,6 +532,61 @@ tl_run_load_scenarios(char **paths, int n, size_t *count)
 	return all;
 }
 
+struct tl_report *
+tl_run_all(const char *cmd, char **paths, int npaths, struct tl_exchange_config *xcfg,
+	   unsigned jobs, const struct tl_run_selection *sel, tl_run_after_fn after, void *ctx,
+	   int *status)
+{
+	struct tl_embedded servers = {0};
+	struct tl_scenario **scenarios;
+	struct tl_report *report = NULL;
+	struct tl_exchange_config cfg = *xcfg;
+	size_t count = 0;
+	struct tl_error err;
+
+	scenarios = tl_run_load_scenarios(paths, npaths, &count);
+	if (!scenarios) {
+		*status = TL_EXIT_USAGE;
+		return NULL;
+	}
+	*status = TL_EXIT_FAILED;
+	if (!cfg.issuer_url) {
+		if (tl_embedded_start(&servers, NULL, &err) < 0) {
+			fprintf(stderr, "trustlab %s: %s\n", cmd, err.message);
+			goto out;
+		}
+		cfg.issuer_url = servers.issuer_url;
+		cfg.sts_url = servers.sts_url;
+	}
+	report = tl_report_new();
+	if (!report) {
+		fprintf(stderr, "trustlab %s: out of memory\n", cmd);
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		size_t from = tl_report_count(report);
+		if (tl_run_scenario(scenarios[i], servers.issuer ? &servers : NULL, &cfg, jobs, sel,
+				    report, &err) < 0) {
+			char line[TL_ERROR_FILE_MAX + TL_ERROR_PATH_MAX + TL_ERROR_MESSAGE_MAX +
+				  64];
+			tl_error_format(&err, line, sizeof(line));
+			fprintf(stderr, "trustlab %s: %s\n", cmd, line);
+			tl_report_free(report);
+			report = NULL;
+			goto out;
+		}
+		if (after)
+			after(ctx, scenarios[i], report, from, tl_report_count(report));
+	}
+	*status = TL_EXIT_OK;
+out:
+	tl_embedded_stop(&servers);
+	for (size_t i = 0; i < count; i++)
+		tl_scenario_free(scenarios[i]);
+	free(scenarios);
+	return report;
+}
+
 int
 tl_cmd_run(int argc, char **argv)
 {
@@ -552,12 +607,9 @@ tl_cmd_run(int argc, char **argv)
 	struct tl_report_options ropt = {0};
 	struct tl_run_selection sel = {0};
 	struct tl_exchange_config xcfg = {0};
-	struct tl_embedded servers = {0};
-	struct tl_scenario **scenarios = NULL;
 	struct tl_report *report = NULL;
 	const char *output = NULL, *color = "auto";
 	unsigned long jobs = 4;
-	size_t count = 0;
 	struct tl_error err;
 	struct tl_buf out;
 	int opt, status = TL_EXIT_USAGE;
@@ -634,32 +686,11 @@ tl_cmd_run(int argc, char **argv)
 		strcmp(color, "always") == 0 || (strcmp(color, "auto") == 0 && !output &&
 						 format == TL_REPORT_TEXT && isatty(STDOUT_FILENO));
 
-	scenarios = tl_run_load_scenarios(argv + optind, argc - optind, &count);
-	if (!scenarios)
-		return TL_EXIT_USAGE;
-
-	status = TL_EXIT_FAILED;
-	if (!xcfg.issuer_url) {
-		if (tl_embedded_start(&servers, NULL, &err) < 0) {
-			fprintf(stderr, "trustlab run: %s\n", err.message);
-			goto out;
-		}
-		xcfg.issuer_url = servers.issuer_url;
-		xcfg.sts_url = servers.sts_url;
-	}
-	report = tl_report_new();
+	report = tl_run_all("run", argv + optind, argc - optind, &xcfg, (unsigned)jobs, &sel, NULL,
+			    NULL, &status);
 	if (!report)
 		goto out;
-	for (size_t i = 0; i < count; i++) {
-		if (tl_run_scenario(scenarios[i], servers.issuer ? &servers : NULL, &xcfg,
-				    (unsigned)jobs, &sel, report, &err) < 0) {
-			char line[TL_ERROR_FILE_MAX + TL_ERROR_PATH_MAX + TL_ERROR_MESSAGE_MAX +
-				  64];
-			tl_error_format(&err, line, sizeof(line));
-			fprintf(stderr, "trustlab run: %s\n", line);
-			goto out;
-		}
-	}
+	status = TL_EXIT_FAILED;
 	if (tl_report_render(report, format, &ropt, &out, &err) < 0) {
 		fprintf(stderr, "trustlab run: %s\n", err.message);
 		goto out;
@@ -677,9 +708,5 @@ tl_cmd_run(int argc, char **argv)
 out:
 	tl_buf_finish(&out);
 	tl_report_free(report);
-	tl_embedded_stop(&servers);
-	for (size_t i = 0; i < count; i++)
-		tl_scenario_free(scenarios[i]);
-	free(scenarios);
 	return status;
 }

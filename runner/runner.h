@@ -89,6 +89,23 @@ int tl_run_scenario(const struct tl_scenario *s, const struct tl_embedded *embed
 		    const struct tl_run_selection *sel, struct tl_report *report,
 		    struct tl_error *err);
 
+/* Called after each scenario ran, with its results at [from, to) of `report`. */
+typedef void (*tl_run_after_fn)(void *ctx, const struct tl_scenario *s,
+				const struct tl_report *report, size_t from, size_t to);
+
+/*
+ * Loads the scenarios named by `paths`, starts both servers embedded unless
+ * `xcfg` names running ones, runs every scenario (calling `after`, may be
+ * NULL, after each) and stops the servers. Returns the report (caller
+ * frees) with *status TL_EXIT_OK, or NULL with the error printed as
+ * "trustlab CMD: ..." and *status TL_EXIT_USAGE (invalid scenarios) or
+ * TL_EXIT_FAILED.
+ */
+struct tl_report *tl_run_all(const char *cmd, char **paths, int npaths,
+			     struct tl_exchange_config *xcfg, unsigned jobs,
+			     const struct tl_run_selection *sel, tl_run_after_fn after, void *ctx,
+			     int *status);
+
 int tl_cmd_serve(int argc, char **argv);
 int tl_cmd_smoke(int argc, char **argv);
 int tl_cmd_explain(int argc, char **argv);
