@@ -149,8 +149,14 @@ trace_text(const json_t *trace)
 		json_array_foreach(json_object_get(pol, "statements"), j, st)
 		{
 			const char *sid = json_string_value(json_object_get(st, "sid"));
-			tl_buf_printf(&b, NULL, "Statement %s%s%s (%s) %s\n", sid ? "'" : "#",
-				      sid ? sid : "", sid ? "'" : "",
+			json_int_t index = json_integer_value(json_object_get(st, "index"));
+
+			/* 'Sid' when it has one (the author's name), else its index. */
+			if (sid)
+				tl_buf_printf(&b, NULL, "Statement '%s'", sid);
+			else
+				tl_buf_printf(&b, NULL, "Statement[%lld]", (long long)index);
+			tl_buf_printf(&b, NULL, " (%s) %s\n",
 				      json_string_value(json_object_get(st, "effect")),
 				      json_string_value(json_object_get(st, "reason")));
 		}
