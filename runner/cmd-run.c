@@ -528,6 +528,20 @@ tl_run_load_scenarios(char **paths, int n, size_t *count)
 		}
 		tl_scenario_files_free(files, nfiles);
 	}
+	/* A scenario's name is its cases' identity (SCENARIO/NAME: reports,
+	 * --filter, --shard): two files may not share one in a run. */
+	for (size_t i = 0; i < *count; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(tl_scenario_name(all[i]), tl_scenario_name(all[j])) == 0) {
+				fprintf(stderr,
+					"%s: name: scenario name '%s' is also used by %s; names "
+					"identify cases in reports, filters and shards, and must "
+					"be "
+					"unique in one run\n",
+					tl_scenario_file(all[i]), tl_scenario_name(all[i]),
+					tl_scenario_file(all[j]));
+				bad = true;
+			}
 	if (bad || *count == 0) {
 		for (size_t i = 0; i < *count; i++)
 			tl_scenario_free(all[i]);
