@@ -2,11 +2,13 @@
 /* mock-sts: AWS STS and the IAM subset it needs. Flags and start-up only. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/log.h"
 
+#include "http/server.h"
 #include "serve.h"
 #include "stsd/stsd.h"
 
@@ -24,7 +26,16 @@ enum {
 	OPT_SEED,
 	OPT_POLICY_MAX,
 	OPT_SKEW,
+	OPT_ADMIN_USER,
+	OPT_USER,
+	OPT_TASK,
+	OPT_INSTANCE,
+	OPT_IMDS_LISTEN,
+	OPT_IMDS_TOKENS,
+	OPT_IMDS_HOP_LIMIT,
 };
+
+#define CREDS_MAX 64
 
 struct state {
 	struct tl_stsd_config cfg;
@@ -36,6 +47,15 @@ struct state {
 	char *owned[2 * MAPS_MAX];
 	size_t owned_count;
 	struct tl_stsd *svc;
+	/* credential endpoints: "NAME=AKID:SECRET" users, "ID=ROLE:TOKEN" tasks */
+	const char *users[CREDS_MAX];
+	size_t user_count;
+	const char *tasks[CREDS_MAX];
+	size_t task_count;
+	const char *instance; /* "ID=ROLE" */
+	const char *imds_listen;
+	struct tl_stsd_instance inst;
+	struct tl_http_server *imds;
 };
 
 /* Splits "ISSUER=VALUE" at the last '=' (issuer URLs carry none). */
@@ -136,9 +156,105 @@ option(void *state, int val, const char *arg, struct tl_error *err)
 		else
 			st->cfg.policy_max_chars = (size_t)n;
 		return 0;
+	case OPT_ADMIN_USER:
+		st->cfg.admin_user = arg;
+		return 0;
+	case OPT_USER:
+	case OPT_TASK:
+		if ((val == OPT_USER ? st->user_count : st->task_count) == CREDS_MAX)
+			return tl_error_set(err, TL_ERR_LIMIT, "at most %d", CREDS_MAX);
+		if (val == OPT_USER)
+			st->users[st->user_count++] = arg;
+		else
+			st->tasks[st->task_count++] = arg;
+		return 0;
+	case OPT_INSTANCE:
+		st->instance = arg;
+		return 0;
+	case OPT_IMDS_LISTEN:
+		st->imds_listen = arg;
+		return 0;
+	case OPT_IMDS_TOKENS:
+		if (strcmp(arg, "required") == 0)
+			st->inst.tokens = TL_STSD_IMDS_REQUIRED;
+		else if (strcmp(arg, "optional") == 0)
+			st->inst.tokens = TL_STSD_IMDS_OPTIONAL;
+		else
+			return tl_error_set(err, TL_ERR_INVALID,
+					    "--imds-tokens: required or optional, got '%s'", arg);
+		return 0;
+	case OPT_IMDS_HOP_LIMIT:
+		n = strtol(arg, &end, 10);
+		if (*end || end == arg || n < 1 || n > 64)
+			return tl_error_set(err, TL_ERR_INVALID, "--imds-hop-limit: 1 to 64");
+		st->inst.hop_limit = (int)n;
+		return 0;
 	default:
 		return tl_error_set(err, TL_ERR_INVALID, "unknown option");
 	}
+}
+
+/* "LEFT=A:B" -> LEFT, A, B (B may hold ':'); copies into buf. */
+static int
+split3(const char *arg, const char *flag, char *buf, size_t size, const char **left, const char **a,
+       const char **b, struct tl_error *err)
+{
+	char *eq, *colon;
+
+	snprintf(buf, size, "%s", arg);
+	eq = strchr(buf, '=');
+	colon = eq ? strchr(eq + 1, ':') : NULL;
+	if (!eq || eq == buf || (b && (!colon || colon == eq + 1 || !colon[1])) || (!b && !eq[1]))
+		return tl_error_set(err, TL_ERR_INVALID, "--%s: expected %s, got '%s'", flag,
+				    b ? "NAME=A:B" : "NAME=VALUE", arg);
+	*eq = '\0';
+	*left = buf;
+	*a = eq + 1;
+	if (b) {
+		*colon = '\0';
+		*b = colon + 1;
+	}
+	return 0;
+}
+
+/* Users, tasks and the instance; the IMDS listener. */
+static int
+setup_credentials(struct state *st, struct tl_error *err)
+{
+	char buf[4096];
+	const char *name, *a, *b;
+
+	for (size_t i = 0; i < st->user_count; i++)
+		if (split3(st->users[i], "user", buf, sizeof(buf), &name, &a, &b, err) < 0 ||
+		    tl_stsd_add_user(st->svc, name, a, b, err) < 0)
+			return -1;
+	for (size_t i = 0; i < st->task_count; i++)
+		if (split3(st->tasks[i], "task", buf, sizeof(buf), &name, &a, &b, err) < 0 ||
+		    tl_stsd_set_task(st->svc, name, a, b, err) < 0)
+			return -1;
+	if (st->instance) {
+		if (split3(st->instance, "instance", buf, sizeof(buf), &name, &a, NULL, err) < 0)
+			return -1;
+		st->inst.id = name;
+		st->inst.role = a;
+		if (tl_stsd_set_instance(st->svc, &st->inst, err) < 0)
+			return -1;
+	}
+	if (st->imds_listen) {
+		struct tl_http_server_config hc;
+
+		tl_http_server_config_init(&hc);
+		hc.listen = st->imds_listen;
+		st->imds = tl_http_server_new(&hc, err);
+		if (!st->imds || tl_stsd_mount_imds(st->svc, st->imds, err) < 0 ||
+		    tl_http_server_start(st->imds, err) < 0) {
+			tl_error_prefix(err, "--imds-listen");
+			return -1;
+		}
+		printf("imds listening on %s\n", tl_http_server_url(st->imds));
+		fflush(stdout);
+	}
+	return 0;
 }
 
 static int
@@ -153,6 +269,8 @@ setup(void *state, struct tl_http_server *srv, struct tl_error *err)
 		return -1;
 	if (st->config_file && tl_stsd_load_config(st->svc, st->config_file, err) < 0)
 		return -1;
+	if (setup_credentials(st, err) < 0)
+		return -1;
 	tl_log(TL_LOG_INFO, "account %s, %zu provider(s), %zu role(s)%s%s", st->cfg.account,
 	       tl_stsd_provider_count(st->svc), tl_stsd_role_count(st->svc),
 	       st->cfg.state_path ? ", state in " : "",
@@ -164,6 +282,8 @@ static void
 teardown(void *state)
 {
 	struct state *st = state;
+	tl_http_server_free(st->imds);
+	st->imds = NULL;
 	tl_stsd_free(st->svc);
 	st->svc = NULL;
 	for (size_t i = 0; i < st->owned_count; i++)
@@ -186,6 +306,13 @@ main(int argc, char **argv)
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"policy-max-size", required_argument, NULL, OPT_POLICY_MAX},
 		{"skew", required_argument, NULL, OPT_SKEW},
+		{"admin-user", required_argument, NULL, OPT_ADMIN_USER},
+		{"user", required_argument, NULL, OPT_USER},
+		{"task", required_argument, NULL, OPT_TASK},
+		{"instance", required_argument, NULL, OPT_INSTANCE},
+		{"imds-listen", required_argument, NULL, OPT_IMDS_LISTEN},
+		{"imds-tokens", required_argument, NULL, OPT_IMDS_TOKENS},
+		{"imds-hop-limit", required_argument, NULL, OPT_IMDS_HOP_LIMIT},
 		{NULL, 0, NULL, 0},
 	};
 	static struct state st;
@@ -212,9 +339,20 @@ main(int argc, char **argv)
 			   "  --seed TEXT              reproducible ids and credentials\n"
 			   "  --policy-max-size N      trust-policy quota (default 2048, max "
 			   "4096)\n"
-			   "  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n",
+			   "  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n"
+			   "  --admin-user NAME        the IAM user of the admin key (default "
+			   "admin)\n"
+			   "  --user NAME=AKID:SECRET  a static IAM user key (repeatable)\n"
+			   "  --task ID=ROLE:TOKEN     an ECS task and its Authorization token "
+			   "(repeatable)\n"
+			   "  --instance ID=ROLE       the EC2 instance IMDS stands for\n"
+			   "  --imds-listen HOST:PORT  serve instance metadata there\n"
+			   "  --imds-tokens MODE       required (IMDSv2 only, default) or "
+			   "optional\n"
+			   "  --imds-hop-limit N       HttpPutResponseHopLimit (default 1)\n",
 		.endpoints = "  POST / , GET /?Action=...     STS and IAM query protocol\n"
 			     "  GET /_trustlab/decisions/ID   the decision trace of a request\n"
+			     "  GET /_trustlab/ecs/TASK       ECS container credentials\n"
 			     "  GET /_trustlab/health         liveness\n",
 		.extra = extra,
 		.option = option,

@@ -41,6 +41,7 @@ tl_stsd_config_init(struct tl_stsd_config *cfg)
 	cfg->fetch_timeout_ms = 5000;
 	cfg->decisions_max = 10000;
 	cfg->sessions_max = 100000;
+	cfg->admin_user = "admin";
 }
 
 /* --- sessions -------------------------------------------------------------- */
@@ -110,8 +111,8 @@ session_find(struct tl_stsd *svc, const char *akid, struct stsd_session *out)
 
 /* --- decisions and audit ---------------------------------------------------- */
 
-static void
-decision_store(struct tl_stsd *svc, const char *request_id, const json_t *doc)
+void
+tl_stsd_decision_store(struct tl_stsd *svc, const char *request_id, const json_t *doc)
 {
 	char *text;
 	struct decision *d;
@@ -145,8 +146,8 @@ decision_find(struct tl_stsd *svc, const char *request_id)
 	return text;
 }
 
-static void
-audit_write(struct tl_stsd *svc, const json_t *event)
+void
+tl_stsd_audit_write(struct tl_stsd *svc, const json_t *event)
 {
 	char *text;
 	if (!svc->audit)
@@ -184,6 +185,7 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 	pthread_mutex_init(&svc->session_lock, NULL);
 	pthread_mutex_init(&svc->decision_lock, NULL);
 	pthread_mutex_init(&svc->audit_lock, NULL);
+	pthread_mutex_init(&svc->creds_lock, NULL);
 	if (cfg->seed)
 		tl_rng_init_seeded(&svc->rng, cfg->seed);
 	else
@@ -204,6 +206,18 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 	svc->admin_akid = dupstr(cfg->admin_access_key_id);
 	svc->admin_secret = dupstr(cfg->admin_secret);
 	svc->region = dupstr(cfg->region ? cfg->region : "us-east-1");
+	svc->admin_user = dupstr(cfg->admin_user && cfg->admin_user[0] ? cfg->admin_user : "admin");
+	/* A stable IAM user id for the admin user ("AIDA" + 17), whatever the seed. */
+	{
+		static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+		uint64_t h = 1469598103934665603u;
+		for (const char *p = svc->admin_akid ? svc->admin_akid : ""; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211u;
+		memcpy(svc->admin_user_id, "AIDA", 4);
+		for (int i = 0; i < 17; i++, h = h * 6364136223846793005u + 1442695040888963407u)
+			svc->admin_user_id[4 + i] = b32[(h >> 59) & 31];
+		svc->admin_user_id[21] = '\0';
+	}
 	svc->state_path = dupstr(cfg->state_path);
 	svc->clock = cfg->clock;
 	svc->limits.max_chars =
@@ -221,7 +235,7 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 	svc->decisions_max = cfg->decisions_max;
 	svc->decisions = calloc(svc->decisions_max + 1, sizeof(*svc->decisions));
 	svc->maps = calloc(cfg->issuer_map_count + 1, sizeof(*svc->maps));
-	if (!svc->admin_akid || !svc->admin_secret || !svc->region ||
+	if (!svc->admin_akid || !svc->admin_secret || !svc->region || !svc->admin_user ||
 	    (cfg->state_path && !svc->state_path) || !svc->session_table || !svc->session_fifo ||
 	    !svc->decisions || !svc->maps) {
 		tl_error_set(err, TL_ERR_NOMEM, "out of memory");
@@ -279,6 +293,9 @@ tl_stsd_free(struct tl_stsd *svc)
 	free(svc->admin_secret);
 	free(svc->region);
 	free(svc->state_path);
+	free(svc->admin_user);
+	tl_stsd_creds_finish(svc);
+	pthread_mutex_destroy(&svc->creds_lock);
 	tl_rng_finish(&svc->rng);
 	pthread_mutex_destroy(&svc->cache_lock);
 	pthread_mutex_destroy(&svc->client_lock);
@@ -393,12 +410,40 @@ authenticate(struct call *c, const struct tl_sts_action_info *ai, struct stsd_se
 		if (tl_sts_sigv4_verify(&req, &sig, c->svc->admin_secret, service, now, &c->fault) <
 		    0)
 			return fail(c, "signature");
-		c->user_identity = json_pack("{s:s, s:s, s:s, s:s}", "type", "Root", "principalId",
-					     c->svc->account, "accountId", c->svc->account,
-					     "accessKeyId", sig.access_key_id);
-		tl_stsd_trace_step(&c->trace, "authentication", "pass", "admin key %s",
-				   sig.access_key_id);
+		snprintf(session->arn, sizeof(session->arn), "arn:aws:iam::%s:user/%.64s",
+			 c->svc->account, c->svc->admin_user);
+		snprintf(session->user_id, sizeof(session->user_id), "%s", c->svc->admin_user_id);
+		c->user_identity = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "IAMUser",
+					     "principalId", session->user_id, "arn", session->arn,
+					     "accountId", c->svc->account, "accessKeyId",
+					     sig.access_key_id, "userName", c->svc->admin_user);
+		tl_stsd_trace_step(&c->trace, "authentication", "pass", "admin key %s (user %s)",
+				   sig.access_key_id, c->svc->admin_user);
 		return who;
+	}
+	{
+		struct stsd_user u;
+		if (tl_stsd_user_find(c->svc, sig.access_key_id, &u)) {
+			/* A long-term key: IAM answers it for its user (GetCallerIdentity
+			 * only; IAM actions need the admin key). */
+			if (tl_sts_sigv4_verify(&req, &sig, u.secret, service, now, &c->fault) <
+			    0) {
+				tl_stsd_trace_step(&c->trace, "authentication", "fail", "%s",
+						   c->fault.message);
+				return fail(c, "signature");
+			}
+			snprintf(session->arn, sizeof(session->arn), "arn:aws:iam::%s:user/%s",
+				 c->svc->account, u.name);
+			snprintf(session->user_id, sizeof(session->user_id), "%s", u.id);
+			c->user_identity = json_pack(
+				"{s:s, s:s, s:s, s:s, s:s, s:s}", "type", "IAMUser", "principalId",
+				u.id, "arn", session->arn, "accountId", c->svc->account,
+				"accessKeyId", sig.access_key_id, "userName", u.name);
+			tl_stsd_trace_step(&c->trace, "authentication", "pass",
+					   "long-term key %s of user %s", sig.access_key_id,
+					   u.name);
+			return 2;
+		}
 	}
 	known = session_find(c->svc, sig.access_key_id, session);
 	if (known && sig.has_security_token)
@@ -522,24 +567,24 @@ static int
 do_caller_identity(struct call *c, const struct tl_sts_action_info *ai)
 {
 	struct stsd_session s;
-	char arn[TL_STS_ARN_MAX + 1];
-	int who = authenticate(c, ai, &s);
+	int who;
 
+	/* Every kind of credentials the mock knows answers with its identity:
+	 * the admin key and static keys as IAM users, issued sessions
+	 * (web identity, ECS task, EC2 instance) as assumed roles. */
+	memset(&s, 0, sizeof(s));
+	who = authenticate(c, ai, &s);
 	if (who < 0)
 		return -1;
-	if (who == 0)
-		snprintf(arn, sizeof(arn), "arn:aws:iam::%s:root", c->svc->account);
-	if (tl_sts_caller_identity_xml(&c->out, who ? s.arn : arn,
-				       who ? s.user_id : c->svc->account, c->svc->account,
-				       c->request_id, NULL) < 0) {
+	if (tl_sts_caller_identity_xml(&c->out, s.arn, s.user_id, c->svc->account, c->request_id,
+				       NULL) < 0) {
 		tl_sts_fault_set(&c->fault, TL_STS_INTERNAL_FAILURE, NULL);
 		return fail(c, "response");
 	}
 	snprintf(c->trace.header, sizeof(c->trace.header), "allow; check=credentials; arn=%.400s",
-		 who ? s.arn : arn);
-	c->response_elements =
-		json_pack("{s:s, s:s, s:s}", "arn", who ? s.arn : arn, "userId",
-			  who ? s.user_id : c->svc->account, "account", c->svc->account);
+		 s.arn);
+	c->response_elements = json_pack("{s:s, s:s, s:s}", "arn", s.arn, "userId", s.user_id,
+					 "account", c->svc->account);
 	return 0;
 }
 
@@ -595,7 +640,7 @@ do_iam(struct call *c, const struct tl_sts_query *q, const struct tl_sts_action_
 
 	if (who < 0)
 		return -1;
-	if (who == 1) {
+	if (who != 0) {
 		tl_sts_fault_set(&c->fault, TL_STS_ACCESS_DENIED,
 				 "User: %s is not authorized to perform: iam:%s", s.arn, ai->name);
 		tl_stsd_trace_step(&c->trace, "authorization", "fail",
@@ -829,7 +874,7 @@ finish_call(struct call *c, bool ok)
 	if (decision && c->trace.extra)
 		json_object_update(decision, c->trace.extra);
 	if (decision)
-		decision_store(c->svc, c->request_id, decision);
+		tl_stsd_decision_store(c->svc, c->request_id, decision);
 	if (c->svc->audit && decision) {
 		if (tl_rng_uuid(&c->svc->rng, event_id, NULL) < 0)
 			event_id[0] = '\0';
@@ -863,7 +908,7 @@ finish_call(struct call *c, bool ok)
 		}
 		if (event) {
 			json_object_set(event, "trustlab", decision);
-			audit_write(c->svc, event);
+			tl_stsd_audit_write(c->svc, event);
 		}
 		json_decref(event);
 	}
@@ -994,7 +1039,8 @@ tl_stsd_mount(struct tl_stsd *svc, struct tl_http_server *srv, struct tl_error *
 {
 	if (tl_http_server_route(srv, "POST", "/", handle, svc, err) < 0 ||
 	    tl_http_server_route(srv, "GET", "/", handle, svc, err) < 0 ||
-	    tl_http_server_route(srv, "GET", DECISIONS_PREFIX "*", handle_decision, svc, err) < 0)
+	    tl_http_server_route(srv, "GET", DECISIONS_PREFIX "*", handle_decision, svc, err) < 0 ||
+	    tl_http_server_route(srv, "GET", STSD_ECS_PREFIX "*", tl_stsd_ecs_handle, svc, err) < 0)
 		return -1;
 	tl_http_server_set_error_fn(srv, tl_stsd_http_error, svc);
 	return 0;

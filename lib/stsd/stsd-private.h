@@ -90,6 +90,28 @@ struct stsd_keycache {
 	int64_t refetched_ms; /* last unknown-kid refetch, monotonic */
 };
 
+struct stsd_user {
+	char name[65];
+	char akid[129];
+	char secret[129];
+	char id[22]; /* AIDA... */
+};
+
+struct stsd_task {
+	char id[65];
+	char role[TL_STS_ROLE_NAME_MAX + 1];
+	char *auth_token;
+};
+
+struct stsd_imds_token {
+	char value[57];
+	int64_t expires; /* Unix seconds */
+};
+
+#define STSD_USERS_MAX 64
+#define STSD_TASKS_MAX 256
+#define STSD_IMDS_TOKENS_MAX 1024
+
 struct decision {
 	char request_id[TL_UUID_LEN];
 	char *json;
@@ -145,6 +167,21 @@ struct tl_stsd {
 
 	pthread_mutex_t audit_lock;
 	FILE *audit;
+
+	/* Credential endpoints (creds.c), guarded by creds_lock. */
+	char *admin_user;
+	char admin_user_id[22];
+	pthread_mutex_t creds_lock;
+	struct stsd_user users[STSD_USERS_MAX];
+	size_t user_count;
+	struct stsd_task tasks[STSD_TASKS_MAX];
+	size_t task_count;
+	bool has_instance;
+	char instance_id[65];
+	char instance_role[TL_STS_ROLE_NAME_MAX + 1];
+	struct tl_stsd_instance instance; /* strings point at the arrays above */
+	struct stsd_imds_token imds_tokens[STSD_IMDS_TOKENS_MAX];
+	size_t imds_token_next;
 };
 
 /* A request's explanation: ordered checks, then details. */
@@ -229,3 +266,11 @@ void tl_stsd_arwwi_out_finish(struct stsd_arwwi_out *out);
 
 /* service.c */
 void tl_stsd_session_add(struct tl_stsd *svc, const struct stsd_session *s);
+void tl_stsd_decision_store(struct tl_stsd *svc, const char *request_id, const json_t *doc);
+void tl_stsd_audit_write(struct tl_stsd *svc, const json_t *event);
+
+/* creds.c: a static user by access key id (copied out), for SigV4. */
+bool tl_stsd_user_find(struct tl_stsd *svc, const char *akid, struct stsd_user *out);
+void tl_stsd_creds_finish(struct tl_stsd *svc);
+void tl_stsd_ecs_handle(void *svc, struct tl_http_exchange *ex);
+#define STSD_ECS_PREFIX "/_trustlab/ecs/"

@@ -58,6 +58,9 @@ struct tl_stsd_config {
 	long fetch_timeout_ms; /* discovery/JWKS fetch; default 5000 */
 	size_t decisions_max; /* traces kept for /_trustlab/decisions; default 10,000 */
 	size_t sessions_max; /* issued sessions remembered; default 100,000 */
+	/* The IAM user the admin keys belong to (GetCallerIdentity answers
+	 * arn:aws:iam::ACCOUNT:user/NAME); default "admin". */
+	const char *admin_user;
 };
 
 /* Fills the defaults above. */
@@ -75,7 +78,8 @@ struct tl_stsd *tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *e
 void tl_stsd_free(struct tl_stsd *svc);
 
 /*
- * Adds the routes (`POST /`, `GET /`, `GET /_trustlab/decisions/...`) and
+ * Adds the routes (`POST /`, `GET /`, `GET /_trustlab/decisions/...`, the
+ * ECS container-credentials endpoint `GET /_trustlab/ecs/<task-id>`) and
  * sets the server's error formatter to AWS's XML envelope. Before start.
  */
 int tl_stsd_mount(struct tl_stsd *svc, struct tl_http_server *srv, struct tl_error *err);
@@ -102,6 +106,57 @@ int tl_stsd_create_role(struct tl_stsd *svc, const char *name, const char *path,
  * Trust-policy paths are relative to the config file.
  */
 int tl_stsd_load_config(struct tl_stsd *svc, const char *path, struct tl_error *err);
+
+/* --- credential endpoints (docs/credential-chain.md) --------------------- */
+
+/*
+ * A static IAM user with a long-term access key (AKIA...), as a stale key
+ * left in a CI environment would be: GetCallerIdentity signed with it
+ * answers arn:aws:iam::ACCOUNT:user/NAME. Replaces a user of the same name.
+ * `akid` is 16 to 128 of [A-Z0-9]; `secret` 1 to 128 characters.
+ */
+int tl_stsd_add_user(struct tl_stsd *svc, const char *name, const char *akid, const char *secret,
+		     struct tl_error *err);
+
+/* `HttpTokens` of an instance's metadata options. */
+enum tl_stsd_imds_tokens {
+	TL_STSD_IMDS_REQUIRED = 0, /* IMDSv2 only: a request without a token is 401 */
+	TL_STSD_IMDS_OPTIONAL, /* IMDSv1 allowed too */
+};
+
+/* The one EC2 instance the IMDS listener stands for. */
+struct tl_stsd_instance {
+	const char *id; /* i-...; the session name of its credentials */
+	const char *role; /* the instance profile's role, NULL: no profile */
+	enum tl_stsd_imds_tokens tokens;
+	/* HttpPutResponseHopLimit (1-64, 0: 1) and how many hops away the
+	 * client is (0: 1; 2 for a container on the instance). A token
+	 * response that needs more hops than the limit is lost: the PUT is
+	 * answered only after TL_STSD_IMDS_LOST_MS, past every SDK's timeout. */
+	int hop_limit;
+	int client_hops;
+};
+#define TL_STSD_IMDS_LOST_MS 4000
+
+/* Sets (copies) the instance; NULL removes it. */
+int tl_stsd_set_instance(struct tl_stsd *svc, const struct tl_stsd_instance *inst,
+			 struct tl_error *err);
+
+/*
+ * An ECS task: GET /_trustlab/ecs/<id> with `Authorization: <auth_token>`
+ * answers the task role's credentials (session name: the task id).
+ * `role` NULL removes the task. `id` is 1 to 64 of [A-Za-z0-9_.-].
+ */
+int tl_stsd_set_task(struct tl_stsd *svc, const char *id, const char *role, const char *auth_token,
+		     struct tl_error *err);
+
+/*
+ * Mounts EC2 instance metadata at the root of `srv` (its own listener:
+ * SDKs take only the host and port of AWS_EC2_METADATA_SERVICE_ENDPOINT):
+ * PUT /latest/api/token, GET /latest/meta-data/instance-id,
+ * GET /latest/meta-data/iam/security-credentials/[ROLE]. Before start.
+ */
+int tl_stsd_mount_imds(struct tl_stsd *svc, struct tl_http_server *srv, struct tl_error *err);
 
 /* Counts, for tests and logs. */
 size_t tl_stsd_provider_count(struct tl_stsd *svc);

@@ -832,7 +832,7 @@ START_TEST(caller_identity_with_issued_credentials)
 	ASSERT_CODE(&a, 403, "MissingAuthenticationToken", "unsigned");
 	post_signed(gci, "test", "test", NULL, "sts", &a);
 	ck_assert_int_eq(a.status, 200);
-	ck_assert_ptr_nonnull(strstr(a.body, "<Arn>arn:aws:iam::" ACCOUNT ":root</Arn>"));
+	ck_assert_ptr_nonnull(strstr(a.body, "<Arn>arn:aws:iam::" ACCOUNT ":user/admin</Arn>"));
 
 	/* 901 s later the 900 s session has expired. */
 	E.clock.pinned_ms += 901 * 1000;
