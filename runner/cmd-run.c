@@ -586,7 +586,9 @@ tl_run_all(const char *cmd, char **paths, int npaths, struct tl_exchange_config 
 	for (size_t i = 0; i < count; i++) {
 		size_t from = tl_report_count(report);
 		if (tl_run_scenario(scenarios[i], servers.issuer ? &servers : NULL, &cfg, jobs, sel,
-				    report, &err) < 0) {
+				    report, &err) < 0 ||
+		    tl_run_chain(scenarios[i], servers.issuer ? &servers : NULL, sel, report,
+				 &err) < 0) {
 			char line[TL_ERROR_FILE_MAX + TL_ERROR_PATH_MAX + TL_ERROR_MESSAGE_MAX +
 				  64];
 			tl_error_format(&err, line, sizeof(line));

@@ -31,6 +31,8 @@ start(void *ctx, struct tl_error *err)
 		return -1;
 	printf("issuer listening on %s\n", s->servers.issuer_url);
 	printf("sts listening on %s\n", s->servers.sts_url);
+	printf("imds listening on %s (instance metadata; no instance until one is set)\n",
+	       s->servers.imds_url);
 	printf("export AWS_ENDPOINT_URL_STS=%s\n", s->servers.sts_url);
 	printf("export AWS_ENDPOINT_URL_IAM=%s\n", s->servers.sts_url);
 	printf("export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1\n");

@@ -103,6 +103,11 @@ tl_embedded_start(struct tl_embedded *e, const struct tl_embedded_options *opt,
 	    tl_http_server_start(e->sts_server, err) < 0)
 		goto fail;
 	snprintf(e->sts_url, sizeof(e->sts_url), "%s", tl_http_server_url(e->sts_server));
+	e->imds_server = new_server(NULL, err);
+	if (!e->imds_server || tl_stsd_mount_imds(e->sts, e->imds_server, err) < 0 ||
+	    tl_http_server_start(e->imds_server, err) < 0)
+		goto fail;
+	snprintf(e->imds_url, sizeof(e->imds_url), "%s", tl_http_server_url(e->imds_server));
 	return 0;
 fail:
 	tl_embedded_stop(e);
@@ -113,11 +118,13 @@ void
 tl_embedded_stop(struct tl_embedded *e)
 {
 	/* Servers first: the services must outlive every request. */
+	tl_http_server_free(e->imds_server);
 	tl_http_server_free(e->sts_server);
 	tl_http_server_free(e->issuer_server);
 	tl_stsd_free(e->sts);
 	tl_issuer_service_free(e->issuer);
 	e->sts_server = NULL;
+	e->imds_server = NULL;
 	e->issuer_server = NULL;
 	e->sts = NULL;
 	e->issuer = NULL;

@@ -38,10 +38,12 @@ struct tl_embedded_options {
 struct tl_embedded {
 	struct tl_http_server *issuer_server;
 	struct tl_http_server *sts_server;
+	struct tl_http_server *imds_server; /* EC2 instance metadata of mock-sts */
 	struct tl_issuer_service *issuer;
 	struct tl_stsd *sts;
 	char issuer_url[256];
 	char sts_url[256];
+	char imds_url[256];
 	size_t map_count;
 	char map_issuer[TL_EMBEDDED_MAPS_MAX][256];
 	char map_url[TL_EMBEDDED_MAPS_MAX][320];
@@ -105,6 +107,16 @@ struct tl_report *tl_run_all(const char *cmd, char **paths, int npaths,
 			     struct tl_exchange_config *xcfg, unsigned jobs,
 			     const struct tl_run_selection *sel, tl_run_after_fn after, void *ctx,
 			     int *status);
+
+/*
+ * Runs the scenario's credential_chain cases (chain-run.c,
+ * docs/credential-chain.md) against the embedded servers `e` (NULL: the
+ * run uses remote servers, which these cases cannot configure: an error),
+ * one result per case and SDK in `report`.
+ */
+int tl_run_chain(const struct tl_scenario *s, const struct tl_embedded *e,
+		 const struct tl_run_selection *sel, struct tl_report *report,
+		 struct tl_error *err);
 
 int tl_cmd_serve(int argc, char **argv);
 int tl_cmd_smoke(int argc, char **argv);

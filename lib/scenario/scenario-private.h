@@ -69,3 +69,25 @@ json_t *tl_scenario_yaml_load(const char *text, size_t len, unsigned max_depth, 
  * file). Returns -1 only on allocation failure.
  */
 int tl_scenario_json_positions(const char *text, size_t len, const char *root, struct tl_spos *pos);
+
+/* --- credential_chain cases (chain.c; docs/credential-chain.md) ------------ */
+
+struct loader;
+struct tl_scenario;
+struct tl_scenario_provider;
+struct tl_chain_set;
+
+/* An error at `path` of the scenario being loaded (file, line, column). */
+int tl_scenario_loader_fail(struct loader *L, enum tl_errcode code, const char *path,
+			    const char *fmt, ...) TL_PRINTF(4, 5);
+/* The scenario being built: name, file, account, roles and providers are set. */
+const struct tl_scenario *tl_scenario_loader_scenario(const struct loader *L);
+const struct tl_scenario_provider *tl_scenario_loader_default_provider(const struct loader *L);
+const struct tl_chain_set *tl_scenario_chain_set(const struct tl_scenario *s);
+/* Whether files other than the scenario must not be read. */
+bool tl_scenario_loader_inline_only(const struct loader *L);
+
+/* Loads `chain` (an array) into *out; every error goes through the loader. */
+int tl_scenario_chain_load(struct loader *L, const json_t *chain, const struct tl_jpath *p,
+			   struct tl_chain_set **out);
+void tl_scenario_chain_free(struct tl_chain_set *set);

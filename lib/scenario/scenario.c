@@ -23,6 +23,7 @@
 #include "policy/policy.h"
 #include "scenario-private.h"
 #include "scenario.h"
+#include "scenario/chain.h"
 #include "sts/errors.h"
 
 #define DEFAULT_MAX_BYTES (1024 * 1024)
@@ -45,6 +46,7 @@ struct tl_scenario {
 	size_t n_roles;
 	struct tl_case *cases;
 	size_t n_cases, cap_cases;
+	struct tl_chain_set *chain; /* credential_chain cases (chain.c) */
 };
 
 struct loader {
@@ -110,6 +112,43 @@ static int TL_PRINTF(4, 5)
 	tl_error_locate_file(&e, L->file, line, column);
 	record(L, &e);
 	return -1;
+}
+
+int
+tl_scenario_loader_fail(struct loader *L, enum tl_errcode code, const char *path, const char *fmt,
+			...)
+{
+	char msg[TL_ERROR_MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(L, code, path, "%s", msg);
+}
+
+const struct tl_scenario *
+tl_scenario_loader_scenario(const struct loader *L)
+{
+	return L->s;
+}
+
+const struct tl_scenario_provider *
+tl_scenario_loader_default_provider(const struct loader *L)
+{
+	return L->default_provider;
+}
+
+bool
+tl_scenario_loader_inline_only(const struct loader *L)
+{
+	return L->opt && L->opt->inline_policies_only;
+}
+
+const struct tl_chain_set *
+tl_scenario_chain_set(const struct tl_scenario *s)
+{
+	return s->chain;
 }
 
 static int
@@ -362,6 +401,7 @@ tl_scenario_free(struct tl_scenario *s)
 	free(s->name);
 	free(s->description);
 	free(s->account);
+	tl_scenario_chain_free(s->chain);
 	free(s);
 }
 
@@ -1769,11 +1809,11 @@ load_defaults(struct loader *L, json_t *d, const struct tl_jpath *p)
 static int
 load_root(struct loader *L)
 {
-	static const char *const keys[] = {"trustlab",	"name",	 "description", "account",
-					   "providers", "roles", "defaults",	"cases",
-					   "matrix",	NULL};
+	static const char *const keys[] = {
+		"trustlab", "name",  "description", "account",		"providers", "roles",
+		"defaults", "cases", "matrix",	    "credential_chain", NULL};
 	struct tl_scenario *s = L->s;
-	json_t *root = s->root, *providers, *roles, *defaults = NULL, *cases, *matrix;
+	json_t *root = s->root, *providers, *roles, *defaults = NULL, *cases, *matrix, *chain;
 	struct tl_jpath p;
 	const char *name, *desc, *account;
 	long long version = 0;
@@ -1812,19 +1852,22 @@ load_root(struct loader *L)
 	if (get_typed(L, root, "providers", &p, JSON_OBJECT, &providers) < 0 ||
 	    get_typed(L, root, "roles", &p, JSON_OBJECT, &roles) < 0 ||
 	    get_typed(L, root, "cases", &p, JSON_ARRAY, &cases) < 0 ||
-	    get_typed(L, root, "matrix", &p, JSON_ARRAY, &matrix) < 0)
+	    get_typed(L, root, "matrix", &p, JSON_ARRAY, &matrix) < 0 ||
+	    get_typed(L, root, "credential_chain", &p, JSON_ARRAY, &chain) < 0)
 		return -1;
-	if (!providers)
+	/* Credential-chain cases need no OIDC provider (an instance or a task
+	 * role alone); web identity cases and ordinary cases do. */
+	if (!providers && !chain)
 		return fail(L, TL_ERR_INVALID, "", "missing required field 'providers'");
 	if (!roles)
 		return fail(L, TL_ERR_INVALID, "", "missing required field 'roles'");
 	struct tl_jpath pp = jk(&p, "providers"), rp = jk(&p, "roles");
-	if (load_providers(L, providers, &pp) < 0)
+	if (providers && load_providers(L, providers, &pp) < 0)
 		rc = -1;
 	/* A role with a bad policy still has a name: go on checking cases. */
 	if (load_roles(L, roles, &rp) < 0)
 		rc = -1;
-	if (s->n_providers == 0 || s->n_roles == 0)
+	if ((providers && s->n_providers == 0) || s->n_roles == 0)
 		return -1;
 	if (s->n_providers == 1)
 		L->default_provider = &s->providers[0];
@@ -1836,9 +1879,15 @@ load_root(struct loader *L)
 	}
 	if (rc < 0 && L->n_errors == 0)
 		return -1;
-	if (json_array_size(cases) + json_array_size(matrix) == 0)
+	if (json_array_size(cases) + json_array_size(matrix) + json_array_size(chain) == 0)
 		return fail(L, TL_ERR_INVALID, "",
-			    "a scenario needs at least one entry in 'cases' or 'matrix'");
+			    "a scenario needs at least one entry in 'cases', 'matrix' or "
+			    "'credential_chain'");
+	if (chain) {
+		struct tl_jpath chp = jk(&p, "credential_chain");
+		if (tl_scenario_chain_load(L, chain, &chp, &s->chain) < 0)
+			rc = -1;
+	}
 	struct tl_jpath cp = jk(&p, "cases"), mp = jk(&p, "matrix");
 	for (size_t i = 0; i < json_array_size(cases); i++) {
 		struct tl_jpath ip = ji(&cp, i);
