@@ -149,6 +149,7 @@ tl_stsd_set_instance(struct tl_stsd *svc, const struct tl_stsd_instance *inst, s
 			svc->instance.client_hops = 1;
 	}
 	pthread_mutex_unlock(&svc->creds_lock);
+	atomic_fetch_add(&svc->imds_generation, 1);
 	return 0;
 }
 
@@ -530,12 +531,18 @@ imds_token(void *ctx, struct tl_http_exchange *ex)
 	pthread_mutex_unlock(&svc->creds_lock);
 	if (lost) {
 		/* The token's IP packets die after HttpPutResponseHopLimit hops:
-		 * the client never sees an answer and times out. */
-		struct timespec ts = {TL_STSD_IMDS_LOST_MS / 1000,
-				      (TL_STSD_IMDS_LOST_MS % 1000) * 1000000L};
+		 * the client never sees an answer. Hold it until the client has
+		 * given up (its next request) so no timing decides the outcome. */
+		struct timespec ts = {0, 20 * 1000000L};
+		unsigned gen = atomic_load(&svc->imds_generation);
+		for (int waited = 0; waited < TL_STSD_IMDS_LOST_MS &&
+				     atomic_load(&svc->imds_generation) == gen;
+		     waited += 20)
+			nanosleep(&ts, NULL);
 		tl_http_add_header(ex, "x-trustlab-decision",
 				   "lost; check=hop-limit; reason=client-beyond-hop-limit");
-		nanosleep(&ts, NULL);
+	} else {
+		atomic_fetch_add(&svc->imds_generation, 1);
 	}
 	tl_http_add_header(ex, "X-aws-ec2-metadata-token-ttl-seconds", ttl_text);
 	imds_text(ex, 200, tok.value);
@@ -584,6 +591,7 @@ imds_get(void *ctx, struct tl_http_exchange *ex)
 	bool has_instance, has_role;
 	unsigned refused;
 
+	atomic_fetch_add(&svc->imds_generation, 1);
 	pthread_mutex_lock(&svc->creds_lock);
 	has_instance = svc->has_instance;
 	has_role = has_instance && svc->instance.role;

@@ -182,6 +182,9 @@ struct tl_stsd {
 	struct tl_stsd_instance instance; /* strings point at the arrays above */
 	struct stsd_imds_token imds_tokens[STSD_IMDS_TOKENS_MAX];
 	size_t imds_token_next;
+	/* Bumped by every metadata request and instance change: a held
+	 * (lost) token answer waits for the client to move on. */
+	atomic_uint imds_generation;
 };
 
 /* A request's explanation: ordered checks, then details. */

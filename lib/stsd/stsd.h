@@ -132,11 +132,12 @@ struct tl_stsd_instance {
 	/* HttpPutResponseHopLimit (1-64, 0: 1) and how many hops away the
 	 * client is (0: 1; 2 for a container on the instance). A token
 	 * response that needs more hops than the limit is lost: the PUT is
-	 * answered only after TL_STSD_IMDS_LOST_MS, past every SDK's timeout. */
+	 * answered only once the client has moved on (its next metadata
+	 * request, after its own timeout), or after TL_STSD_IMDS_LOST_MS. */
 	int hop_limit;
 	int client_hops;
 };
-#define TL_STSD_IMDS_LOST_MS 4000
+#define TL_STSD_IMDS_LOST_MS 30000
 
 /* Sets (copies) the instance; NULL removes it. */
 int tl_stsd_set_instance(struct tl_stsd *svc, const struct tl_stsd_instance *inst,
