@@ -716,6 +716,27 @@ done:
 	return rc;
 }
 
+/* TRUSTLAB_SDKS=node,boto3 narrows the SDKs every case runs with. */
+static unsigned
+sdk_mask(void)
+{
+	const char *v = getenv("TRUSTLAB_SDKS");
+	unsigned mask = 0;
+
+	if (!v || !*v)
+		return TL_CHAIN_SDK_ALL;
+	while (*v) {
+		size_t n = strcspn(v, ", ");
+		if (n == 4 && strncmp(v, "node", 4) == 0)
+			mask |= TL_CHAIN_SDK_NODE;
+		else if (n == 5 && strncmp(v, "boto3", 5) == 0)
+			mask |= TL_CHAIN_SDK_BOTO3;
+		v += n;
+		v += strspn(v, ", ");
+	}
+	return mask;
+}
+
 int
 tl_run_chain(const struct tl_scenario *s, const struct tl_embedded *e,
 	     const struct tl_run_selection *sel, struct tl_report *report, struct tl_error *err)
@@ -769,13 +790,15 @@ tl_run_chain(const struct tl_scenario *s, const struct tl_embedded *e,
 	for (size_t i = 0; i < n; i++) {
 		const struct tl_chain_case *c = tl_scenario_chain_case(s, i);
 		struct tl_case probe = {.name = c->name, .id = c->id};
+		unsigned mask = sdk_mask();
 
 		if (sel && sel->filter && !tl_case_matches_filter(&probe, sel->filter))
 			continue;
 		if (sel && sel->shard_n && !tl_case_in_shard(&probe, sel->shard_k, sel->shard_n))
 			continue;
 		for (unsigned b = TL_CHAIN_SDK_NODE; b <= TL_CHAIN_SDK_BOTO3; b <<= 1)
-			if ((c->sdks & b) && run_one(r, c, (enum tl_chain_sdk)b, report, err) < 0) {
+			if ((c->sdks & mask & b) &&
+			    run_one(r, c, (enum tl_chain_sdk)b, report, err) < 0) {
 				tl_error_prefix(err, "%s: %s", c->file, c->where);
 				goto teardown;
 			}

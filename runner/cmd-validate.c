@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "runner.h"
+#include "scenario/chain.h"
 #include "scenario/scenario.h"
 
 #define MAX_REPORTED_ERRORS 50
@@ -61,10 +62,11 @@ validate_file(const char *path, bool quiet)
 		}
 		return -1;
 	}
-	if (!quiet)
-		printf("ok %s (%zu case%s, %zu role%s)\n", path, tl_scenario_case_count(s),
-		       tl_scenario_case_count(s) == 1 ? "" : "s", tl_scenario_role_count(s),
-		       tl_scenario_role_count(s) == 1 ? "" : "s");
+	if (!quiet) {
+		size_t cases = tl_scenario_case_count(s) + tl_scenario_chain_count(s);
+		printf("ok %s (%zu case%s, %zu role%s)\n", path, cases, cases == 1 ? "" : "s",
+		       tl_scenario_role_count(s), tl_scenario_role_count(s) == 1 ? "" : "s");
+	}
 	tl_scenario_free(s);
 	return 0;
 }

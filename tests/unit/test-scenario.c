@@ -492,13 +492,13 @@ START_TEST(collect)
 	struct tl_error err;
 
 	ck_assert_int_eq(tl_scenario_collect("valid/", &files, &n, &err), 0);
-	ck_assert_uint_eq(n, 7);
+	ck_assert_uint_eq(n, 8);
 	ck_assert_str_eq(files[0], "valid/001-github-basic.yaml");
 	ck_assert_str_eq(files[6], "valid/007-faults-and-codes.yaml");
 	/* Appends; a file is taken whatever its name. */
 	ck_assert_int_eq(tl_scenario_collect("policies/deploy-prod.json", &files, &n, &err), 0);
-	ck_assert_uint_eq(n, 8);
-	ck_assert_str_eq(files[7], "policies/deploy-prod.json");
+	ck_assert_uint_eq(n, 9);
+	ck_assert_str_eq(files[8], "policies/deploy-prod.json");
 	/* Failures leave the list as it was. */
 	ck_assert_int_eq(tl_scenario_collect("policies", &files, &n, &err), -1);
 	ck_assert_int_eq(err.code, TL_ERR_NOT_FOUND);
@@ -506,7 +506,7 @@ START_TEST(collect)
 	ck_assert_str_eq(err.message, "no scenario files found");
 	ck_assert_int_eq(tl_scenario_collect("no-such-dir", &files, &n, &err), -1);
 	ck_assert_int_eq(err.code, TL_ERR_NOT_FOUND);
-	ck_assert_uint_eq(n, 8);
+	ck_assert_uint_eq(n, 9);
 	tl_scenario_files_free(files, n);
 
 	/* Recursive, sorted, only scenarios. */
