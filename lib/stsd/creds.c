@@ -535,8 +535,8 @@ imds_token(void *ctx, struct tl_http_exchange *ex)
 		 * given up (its next request) so no timing decides the outcome. */
 		struct timespec ts = {0, 20 * 1000000L};
 		unsigned gen = atomic_load(&svc->imds_generation);
-		for (int waited = 0; waited < TL_STSD_IMDS_LOST_MS &&
-				     atomic_load(&svc->imds_generation) == gen;
+		for (int waited = 0;
+		     waited < TL_STSD_IMDS_LOST_MS && atomic_load(&svc->imds_generation) == gen;
 		     waited += 20)
 			nanosleep(&ts, NULL);
 		tl_http_add_header(ex, "x-trustlab-decision",
