@@ -105,7 +105,8 @@ START_TEST(valid_files)
 			      "ok valid/004-matrix.yaml (8 cases, 3 roles)\n"
 			      "ok valid/005-gitlab-inline.yaml (2 cases, 1 role)\n"
 			      "ok valid/006-get-role.json (1 case, 2 roles)\n"
-			      "ok valid/007-faults-and-codes.yaml (4 cases, 1 role)\n");
+			      "ok valid/007-faults-and-codes.yaml (4 cases, 1 role)\n"
+			      "ok valid/050-credential-chain.yaml (2 cases, 1 role)\n");
 	ck_assert_int_eq(run("validate", "--quiet", "valid"), 0);
 	ck_assert_str_eq(out, "");
 
