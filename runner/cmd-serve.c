@@ -63,7 +63,9 @@ usage(FILE *out)
 		"provider profile answers at /<profile> (/github, /gitlab, ...); its tokens\n"
 		"carry the provider's real iss, which the STS maps to the local issuer.\n"
 		"IAM admin credentials: test/test. --audit-log writes one CloudTrail-shaped\n"
-		"JSON event per STS call.\n");
+		"JSON event per STS call. ECS tasks, the EC2 instance behind the imds URL and\n"
+		"static IAM users are set with PUT /_trustlab/{tasks/ID,instance,users/NAME}\n"
+		"(Authorization: Bearer test; docs/credential-chain.md).\n");
 }
 
 int

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "http/server.h"
+#include "json/json.h"
 #include "sts/sigv4.h"
 #include "stsd-private.h"
 
@@ -671,5 +672,128 @@ tl_stsd_mount_imds(struct tl_stsd *svc, struct tl_http_server *srv, struct tl_er
 	    tl_http_server_route(srv, "GET", "/latest/*", imds_get, svc, err) < 0)
 		return -1;
 	tl_http_server_set_error_fn(srv, imds_error, svc);
+	return 0;
+}
+
+/* --- the admin API: /_trustlab/{instance,tasks/ID,users/NAME} --------------------------- */
+
+static void
+admin_reply(struct tl_http_exchange *ex, unsigned status, const char *error, const char *message)
+{
+	json_t *body = error ? json_pack("{s:s, s:s}", "error", error, "message", message)
+			     : json_pack("{s:b}", "ok", 1);
+	respond_json(ex, status, body);
+}
+
+/* Optional string member: NULL when absent, "" on a wrong type. */
+static const char *
+opt_str(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v || json_is_null(v))
+		return NULL;
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static int
+admin_instance(struct tl_stsd *svc, const json_t *o, struct tl_error *err)
+{
+	static const char *const keys[] = {"id",	"role",	       "http_tokens",
+					   "hop_limit", "client_hops", NULL};
+	struct tl_stsd_instance inst = {0};
+	const char *tokens = opt_str(o, "http_tokens");
+	const json_t *h = json_object_get(o, "hop_limit"), *c = json_object_get(o, "client_hops");
+
+	if (tl_json_only_keys(o, keys, NULL, err) < 0)
+		return -1;
+	inst.id = opt_str(o, "id");
+	inst.role = opt_str(o, "role");
+	if (tokens && strcmp(tokens, "required") && strcmp(tokens, "optional"))
+		return tl_error_set(err, TL_ERR_INVALID, "http_tokens: required or optional");
+	inst.tokens = tokens && strcmp(tokens, "optional") == 0 ? TL_STSD_IMDS_OPTIONAL
+								: TL_STSD_IMDS_REQUIRED;
+	if ((h && !json_is_integer(h)) || (c && !json_is_integer(c)))
+		return tl_error_set(err, TL_ERR_INVALID, "hop_limit and client_hops are integers");
+	inst.hop_limit = h ? (int)json_integer_value(h) : 0;
+	inst.client_hops = c ? (int)json_integer_value(c) : 0;
+	if (h && (json_integer_value(h) < 1 || json_integer_value(h) > 64))
+		return tl_error_set(err, TL_ERR_INVALID, "hop_limit: 1 to 64");
+	return tl_stsd_set_instance(svc, &inst, err);
+}
+
+/*
+ * PUT/DELETE, authorised by `Authorization: Bearer <admin secret>` (the
+ * secret of --admin-credentials): what mock-sts's flags and the runner set,
+ * for `trustlab serve` and other tools (docs/credential-chain.md).
+ */
+static void
+admin_handle(void *ctx, struct tl_http_exchange *ex)
+{
+	struct tl_stsd *svc = ctx;
+	const char *path = tl_http_path(ex) + strlen("/_trustlab/");
+	const char *method = tl_http_method(ex), *auth = tl_http_header(ex, "Authorization");
+	bool del = strcmp(method, "DELETE") == 0;
+	struct tl_error err;
+	json_t *o = NULL;
+	size_t len, want = strlen(svc->admin_secret) + 7;
+	const char *body = tl_http_body(ex, &len);
+	int rc = -1;
+
+	if (!auth || strlen(auth) != want || strncmp(auth, "Bearer ", 7) != 0 ||
+	    CRYPTO_memcmp(auth + 7, svc->admin_secret, want - 7) != 0) {
+		admin_reply(ex, 401, "Unauthorized",
+			    "Authorization: Bearer <the admin secret access key> is required");
+		return;
+	}
+	tl_error_clear(&err);
+	if (!del) {
+		o = tl_json_load(body, len, &tl_json_default_limits, "request body", &err);
+		if (!o || !json_is_object(o)) {
+			json_decref(o);
+			admin_reply(ex, 400, "InvalidRequest",
+				    o ? "the body is a JSON object" : err.message);
+			return;
+		}
+	}
+	if (strcmp(path, "instance") == 0) {
+		rc = del ? tl_stsd_set_instance(svc, NULL, &err) : admin_instance(svc, o, &err);
+	} else if (strncmp(path, "tasks/", 6) == 0) {
+		static const char *const keys[] = {"role", "authorization_token", NULL};
+		if (del)
+			rc = tl_stsd_set_task(svc, path + 6, NULL, NULL, &err);
+		else if (tl_json_only_keys(o, keys, NULL, &err) == 0) {
+			const char *role = opt_str(o, "role");
+			rc = role ? tl_stsd_set_task(svc, path + 6, role,
+						     opt_str(o, "authorization_token"), &err)
+				  : tl_error_set(&err, TL_ERR_INVALID, "role is required");
+		}
+	} else if (strncmp(path, "users/", 6) == 0 && !del) {
+		static const char *const keys[] = {"access_key_id", "secret_access_key", NULL};
+		if (tl_json_only_keys(o, keys, NULL, &err) == 0)
+			rc = tl_stsd_add_user(svc, path + 6, opt_str(o, "access_key_id"),
+					      opt_str(o, "secret_access_key"), &err);
+	} else {
+		json_decref(o);
+		admin_reply(ex, 404, "NotFound", "no such admin resource");
+		return;
+	}
+	json_decref(o);
+	if (rc < 0)
+		admin_reply(ex, err.code == TL_ERR_LIMIT ? 413 : 400, "InvalidRequest",
+			    err.message);
+	else
+		admin_reply(ex, 200, NULL, NULL);
+}
+
+int
+tl_stsd_mount_admin(struct tl_stsd *svc, struct tl_http_server *srv, struct tl_error *err)
+{
+	static const char *const prefixes[] = {"/_trustlab/instance", "/_trustlab/tasks/*",
+					       "/_trustlab/users/*"};
+	for (size_t i = 0; i < 3; i++)
+		if (tl_http_server_route(srv, "PUT", prefixes[i], admin_handle, svc, err) < 0 ||
+		    (i < 2 &&
+		     tl_http_server_route(srv, "DELETE", prefixes[i], admin_handle, svc, err) < 0))
+			return -1;
 	return 0;
 }

@@ -1040,7 +1040,9 @@ tl_stsd_mount(struct tl_stsd *svc, struct tl_http_server *srv, struct tl_error *
 	if (tl_http_server_route(srv, "POST", "/", handle, svc, err) < 0 ||
 	    tl_http_server_route(srv, "GET", "/", handle, svc, err) < 0 ||
 	    tl_http_server_route(srv, "GET", DECISIONS_PREFIX "*", handle_decision, svc, err) < 0 ||
-	    tl_http_server_route(srv, "GET", STSD_ECS_PREFIX "*", tl_stsd_ecs_handle, svc, err) < 0)
+	    tl_http_server_route(srv, "GET", STSD_ECS_PREFIX "*", tl_stsd_ecs_handle, svc, err) <
+		    0 ||
+	    tl_stsd_mount_admin(svc, srv, err) < 0)
 		return -1;
 	tl_http_server_set_error_fn(srv, tl_stsd_http_error, svc);
 	return 0;

@@ -276,4 +276,5 @@ void tl_stsd_audit_write(struct tl_stsd *svc, const json_t *event);
 bool tl_stsd_user_find(struct tl_stsd *svc, const char *akid, struct stsd_user *out);
 void tl_stsd_creds_finish(struct tl_stsd *svc);
 void tl_stsd_ecs_handle(void *svc, struct tl_http_exchange *ex);
+int tl_stsd_mount_admin(struct tl_stsd *svc, struct tl_http_server *srv, struct tl_error *err);
 #define STSD_ECS_PREFIX "/_trustlab/ecs/"

@@ -490,6 +490,72 @@ START_TEST(caller_identity_static_keys)
 }
 END_TEST
 
+/* --- the admin API ------------------------------------------------------------------------ */
+
+static void
+admin(const char *method, const char *path, const char *auth, const char *body, struct answer *a)
+{
+	char url[512], h[256];
+	const char *hs[] = {h, "Content-Type: application/json", NULL};
+	snprintf(url, sizeof(url), "%s/_trustlab/%s", E.sts_url, path);
+	snprintf(h, sizeof(h), "Authorization: %s", auth);
+	request(method, url, hs, body, a);
+}
+
+START_TEST(admin_api)
+{
+	struct answer a;
+	char tok[128], arn[256], v[256];
+
+	/* The admin secret (test) is required. */
+	admin("PUT", "tasks/web-9", "Bearer nope", "{\"role\":\"task\"}", &a);
+	ck_assert_int_eq(a.status, 401);
+	admin("PUT", "tasks/web-9", "test", "{\"role\":\"task\"}", &a);
+	ck_assert_int_eq(a.status, 401);
+
+	admin("PUT", "tasks/web-9", "Bearer test",
+	      "{\"role\":\"task\",\"authorization_token\":\"abc\"}", &a);
+	ck_assert_msg(a.status == 200, "%ld %s", a.status, a.body);
+	ecs("web-9", "abc", &a);
+	ck_assert_int_eq(a.status, 200);
+	admin("DELETE", "tasks/web-9", "Bearer test", NULL, &a);
+	ck_assert_int_eq(a.status, 200);
+	ecs("web-9", "abc", &a);
+	ck_assert_int_eq(a.status, 400);
+
+	/* Bad requests name the problem. */
+	admin("PUT", "tasks/web-9", "Bearer test", "{\"role\":\"task\",\"token\":\"x\"}", &a);
+	ck_assert_int_eq(a.status, 400);
+	ck_assert_msg(strstr(member(a.body, "message", v, sizeof(v)), "unknown field 'token'"),
+		      "%s", v);
+	admin("PUT", "tasks/web-9", "Bearer test", "[1]", &a);
+	ck_assert_int_eq(a.status, 400);
+	admin("PUT", "instance", "Bearer test", "{\"id\":\"i-1\",\"http_tokens\":\"v1\"}", &a);
+	ck_assert_int_eq(a.status, 400);
+	admin("PUT", "nothing", "Bearer test", "{}", &a);
+	ck_assert_msg(a.status == 404 || a.status == 405, "%ld", a.status);
+
+	/* An instance with IMDSv1 allowed; a user. */
+	admin("PUT", "instance", "Bearer test",
+	      "{\"id\":\"i-0def\",\"role\":\"app\",\"http_tokens\":\"optional\"}", &a);
+	ck_assert_msg(a.status == 200, "%ld %s", a.status, a.body);
+	imds("GET", "/latest/meta-data/instance-id", NULL, &a);
+	ck_assert_int_eq(a.status, 200);
+	ck_assert_str_eq(a.body, "i-0def");
+	admin("DELETE", "instance", "Bearer test", NULL, &a);
+	ck_assert_int_eq(a.status, 200);
+	imds_token("60", tok, sizeof(tok));
+	imds("GET", "/latest/meta-data/instance-id", tok, &a);
+	ck_assert_int_eq(a.status, 404);
+
+	admin("PUT", "users/deployer", "Bearer test",
+	      "{\"access_key_id\":\"AKIADEPLOYER00000001\",\"secret_access_key\":\"s3\"}", &a);
+	ck_assert_msg(a.status == 200, "%ld %s", a.status, a.body);
+	whoami("AKIADEPLOYER00000001", "s3", NULL, arn, sizeof(arn));
+	ck_assert_str_eq(arn, "arn:aws:iam::" ACCOUNT ":user/deployer");
+}
+END_TEST
+
 void
 tl_test_add_suites(SRunner *sr)
 {
@@ -503,6 +569,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, imds_role_not_trusting_ec2);
 	tcase_add_test(tc, ecs_endpoint);
 	tcase_add_test(tc, caller_identity_static_keys);
+	tcase_add_test(tc, admin_api);
 	suite_add_tcase(s, tc);
 	srunner_add_suite(sr, s);
 }
