@@ -31,11 +31,12 @@ start(void *ctx, struct tl_error *err)
 		return -1;
 	printf("issuer listening on %s\n", s->servers.issuer_url);
 	printf("sts listening on %s\n", s->servers.sts_url);
-	printf("imds listening on %s (instance metadata; no instance until one is set)\n",
-	       s->servers.imds_url);
 	printf("export AWS_ENDPOINT_URL_STS=%s\n", s->servers.sts_url);
 	printf("export AWS_ENDPOINT_URL_IAM=%s\n", s->servers.sts_url);
 	printf("export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1\n");
+	printf("# instance metadata: AWS_EC2_METADATA_SERVICE_ENDPOINT=%s (no instance until\n"
+	       "# PUT /_trustlab/instance; ECS tasks: PUT /_trustlab/tasks/ID)\n",
+	       s->servers.imds_url);
 	for (size_t i = 0; i < s->servers.map_count; i++)
 		printf("# tokens with iss %s: %s (POST .../tokens to mint)\n",
 		       s->servers.map_issuer[i], s->servers.map_url[i]);
