@@ -226,11 +226,15 @@ probe_node(void)
 	}
 	if (!mods || !*mods)
 		mods = getenv("NODE_PATH");
+	/* scripts/install-deps runs npm ci there, so the README's first
+	 * command finds the SDK without an environment variable. */
+	if ((!mods || !*mods) && is_dir(TL_SOURCE_ROOT "/tests/clients-sts/node_modules"))
+		mods = TL_SOURCE_ROOT "/tests/clients-sts/node_modules";
 	if (!mods || !*mods) {
 		snprintf(p->why, sizeof(p->why),
-			 "set TRUSTLAB_NODE_MODULES to a node_modules directory holding "
-			 "@aws-sdk/credential-providers and @aws-sdk/client-sts "
-			 "(e.g. npm ci in tests/clients-sts)");
+			 "no JavaScript SDK: run scripts/install-deps (npm ci in "
+			 "tests/clients-sts) or set TRUSTLAB_NODE_MODULES to a node_modules "
+			 "directory holding @aws-sdk/credential-providers and @aws-sdk/client-sts");
 		return;
 	}
 	snprintf(p->modules, sizeof(p->modules), "%.*s", (int)strcspn(mods, ":"), mods);

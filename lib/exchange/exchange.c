@@ -399,9 +399,13 @@ iam_call(struct tl_exchange *ex, const char *const *params, struct tl_aws_reply 
 {
 	if (tl_exchange_aws_call(ex, "iam", params, reply, err) < 0)
 		return -1;
+	if (reply->status != 200 && !reply->code[0])
+		return tl_error_set(err, TL_ERR_INVALID,
+				    "IAM %s: HTTP status %ld without an AWS error (is %s an STS?)",
+				    params[1], (long)reply->status, ex->sts_url);
 	if (reply->status != 200)
-		return tl_error_set(err, TL_ERR_INVALID, "IAM %s: %s: %s", params[1],
-				    reply->code[0] ? reply->code : "HTTP error", reply->message);
+		return tl_error_set(err, TL_ERR_INVALID, "IAM %s: %s: %s", params[1], reply->code,
+				    reply->message);
 	return 0;
 }
 
