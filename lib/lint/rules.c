@@ -282,7 +282,8 @@ read_conditions(struct stmt *st)
 static bool
 cond_pins(const struct cond *c)
 {
-	if (c->negated || c->if_exists || c->all || c->kind == K_OTHER)
+	/* ForAllValues counts: forallvalues-absent-key reports it. */
+	if (c->negated || c->if_exists || c->kind == K_OTHER)
 		return false;
 	for (size_t i = 0; i < nvalues(c->values); i++) {
 		const char *v = value_at(c->values, i);
@@ -1214,7 +1215,11 @@ cond_implied(const struct stmt *a, const struct cond *cb)
 	for (size_t i = 0; i < a->nconds; i++) {
 		const struct cond *ca = &a->conds[i];
 		bool all = true;
-		if (strcasecmp(ca->op, cb->op) != 0 || strcasecmp(ca->key, cb->key) != 0)
+		bool plain = ca->kind != K_OTHER && cb->kind != K_OTHER && !ca->negated &&
+			     !cb->negated && !ca->all && !cb->all && !ca->if_exists &&
+			     !cb->if_exists && (ca->kind == K_EQ_ICASE) == (cb->kind == K_EQ_ICASE);
+		if (strcasecmp(ca->key, cb->key) != 0 ||
+		    (!plain && strcasecmp(ca->op, cb->op) != 0))
 			continue;
 		if (cb->negated || cb->kind == K_OTHER || cb->all || cb->if_exists) {
 			if (json_equal((json_t *)ca->values, (json_t *)cb->values))
