@@ -352,9 +352,7 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 	/* 3. Token syntax and header policy, before any key is needed. */
 	tl_jws_expect_init(&expect);
 	expect.skew_seconds = svc->skew_seconds;
-	expect.algs = TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS256) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS384) |
-		      TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS512) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES256) |
-		      TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES384) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES512);
+	expect.algs = TL_JWS_ALGS_STS;
 	reason = tl_jws_verify(token, token_len, NULL, &expect, clock, &res);
 	if (reason != TL_JWS_JWKS_EMPTY) {
 		tl_stsd_trace_step(trace, "token-syntax", "fail", "%s: %s",
