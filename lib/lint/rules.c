@@ -1400,9 +1400,14 @@ tl_lint_run(const struct tl_lint_input *in, size_t index, const struct tl_lint_o
 	json_decref(doc);
 	if (out->nomem)
 		return tl_error_set(err, TL_ERR_NOMEM, "out of memory");
-	/* Document order; findings without a position keep theirs, first. */
-	if (!in->where)
-		qsort(out->items + from, out->n - from, sizeof(*out->items), cmp_position);
+	/* Document order, stable (an insertion sort: a policy has few findings). */
+	for (size_t i = from + 1; !in->where && i < out->n; i++) {
+		struct tl_lint_finding tmp = out->items[i];
+		size_t j = i;
+		for (; j > from && cmp_position(&out->items[j - 1], &tmp) > 0; j--)
+			out->items[j] = out->items[j - 1];
+		out->items[j] = tmp;
+	}
 	return 0;
 bad:
 	if (err)

@@ -58,7 +58,7 @@ write_jwks(const char *name, struct tl_jose_key *key)
 	struct tl_jwks *jwks = tl_jwks_new(&err);
 	json_t *j;
 	char *s;
-	ck_assert_int_eq(tl_jwks_add(jwks, tl_jose_key_ref(key), &err), 0);
+	ck_assert_int_eq(tl_jwks_add(jwks, key, &err), 0);
 	j = tl_jwks_to_json(jwks, &err);
 	s = json_dumps(j, JSON_INDENT(2));
 	write_file(name, s);
