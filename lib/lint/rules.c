@@ -521,7 +521,8 @@ key_absent_reason(const struct stmt *st, const struct cond *c, char *buf, size_t
 		return buf;
 	}
 	if (!stmt_has_prov(st, c->prefix)) {
-		snprintf(buf, size, "%s belongs to the provider %s, but the statement trusts %s",
+		snprintf(buf, size,
+			 "%.200s belongs to the provider %.200s, but the statement trusts %.200s",
 			 c->key, c->prefix, st->nprov ? st->prov[0] : "no OIDC provider");
 		return buf;
 	}
