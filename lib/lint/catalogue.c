@@ -109,6 +109,14 @@ static const struct tl_lint_rule rules[] = {
 	 "(reference/issuer.md §1.6, scenarios/github/plan-apply.yaml).",
 	 "Split the role: a read-only plan role for repo:O/R:pull_request and an apply role for "
 	 "repo:O/R:ref:refs/heads/main (or a protected environment)."},
+	{"environment-any-branch", TL_LINT_NOTE, "environment subject without a branch condition",
+	 "A job that names an environment gets repo:O/R:environment:E whatever branch it runs "
+	 "on (the environment wins over ref and pull_request, reference/issuer.md §1.6). The "
+	 "branch is then limited only by the environment's deployment-branch rule, configured on "
+	 "GitHub and invisible to the trust policy; the ref claim still carries the branch "
+	 "(scenarios/github/environment-gated.yaml).",
+	 "Add \"StringEquals\": {\"token.actions.githubusercontent.com:ref\": "
+	 "\"refs/heads/main\"} (reference/sts.md §3.9)."},
 	{"pull-request-target", TL_LINT_WARNING, "pull-request subject without a pull-request ref",
 	 "Fork pull requests get no token on pull_request, but pull_request_target runs started "
 	 "by a fork's pull request do, with the same subject repo:O/R:pull_request as the "

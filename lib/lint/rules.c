@@ -913,6 +913,12 @@ check_subject_value(struct lint *l, const struct stmt *st, const char *prov, con
 		     "\"%s\" admits every environment of the %s tier, protected or not, whatever "
 		     "its name",
 		     v, s.tier);
+	if (github && s.has_env && !has_wild(s.env) && !pinned(st, prov, "ref"))
+		emit(l, "environment-any-branch", path,
+		     "\"%s\" admits a job on any branch that names the environment %s: only the "
+		     "environment's deployment-branch rule on GitHub, which AWS cannot see, "
+		     "limits the branch",
+		     v, s.env);
 	if (github && s.repo_raw[0] && !has_wild(s.repo_raw)) {
 		char pr[POS_MAX + 32];
 		snprintf(pr, sizeof(pr), "repo:%s:pull_request", s.repo_raw);
