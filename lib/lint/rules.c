@@ -186,7 +186,7 @@ lower_copy(char *out, size_t size, const char *s, size_t n)
 static void
 read_principal(struct stmt *st)
 {
-	const json_t *p = json_object_get(st->obj, "Principal"), *fed, *e;
+	const json_t *p = json_object_get(st->obj, "Principal"), *fed;
 	size_t i;
 
 	if (json_is_string(p)) {
@@ -205,7 +205,6 @@ read_principal(struct stmt *st)
 		o = o ? o + strlen(":oidc-provider/") : v;
 		lower_copy(st->prov[st->nprov++], PROV_MAX, o, strlen(o));
 	}
-	(void)e;
 }
 
 static bool
