@@ -81,13 +81,11 @@ tl_lint_to_sarif(const struct tl_lint_inputs *in, const struct tl_lint_findings 
 
 	for (size_t i = 0; i < nrules; i++)
 		json_array_append_new(
-			jrules,
-			json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:s}", "id",
-				  rules[i].id, "shortDescription", "text", rules[i].title,
-				  "fullDescription", "text", rules[i].explanation, "help", "text",
-				  rules[i].fix, "defaultConfiguration", "level",
-				  tl_lint_severity_name(rules[i].severity), "helpUri",
-				  "https://github.com/trustlab/trustlab/blob/main/docs/lint.md"));
+			jrules, json_pack("{s:s, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}", "id",
+					  rules[i].id, "shortDescription", "text", rules[i].title,
+					  "fullDescription", "text", rules[i].explanation, "help",
+					  "text", rules[i].fix, "defaultConfiguration", "level",
+					  tl_lint_severity_name(rules[i].severity)));
 	for (size_t i = 0; i < f->n; i++) {
 		const struct tl_lint_finding *x = &f->items[i];
 		const struct tl_lint_input *it = &in->items[x->input];
