@@ -448,3 +448,110 @@ tl_claims_fmt(char *buf, size_t size, struct tl_error *err, const char *fmt, ...
 				    size - 1);
 	return 0;
 }
+
+static bool
+host_is(const char *url, const char *host)
+{
+	size_t n = strlen(host);
+	return strncmp(url, host, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
+/* The host (up to the first '/') is PREFIX...SUFFIX with something in between. */
+static bool
+host_matches(const char *url, const char *prefix, const char *suffix)
+{
+	const char *slash = strchr(url, '/');
+	size_t len = slash ? (size_t)(slash - url) : strlen(url);
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+	return len > pl + sl && strncmp(url, prefix, pl) == 0 &&
+	       strncmp(url + len - sl, suffix, sl) == 0;
+}
+
+const struct tl_claims_profile *
+tl_claims_profile_for_provider(const char *url)
+{
+	if (!url)
+		return NULL;
+	/* Issuer hosts and key prefixes: reference/sts.md §3.8-3.9, issuer.md §3. */
+	if (host_is(url, "token.actions.githubusercontent.com") ||
+	    host_matches(url, "token.actions.", ".ghe.com") ||
+	    strncmp(url, "github.com/enterprises/", 23) == 0)
+		return &tl_claims_github;
+	if (host_is(url, "gitlab.com"))
+		return &tl_claims_gitlab;
+	if (host_is(url, "agent.buildkite.com") || host_matches(url, "agent.", ".buildkite.dev") ||
+	    host_matches(url, "agent.", ".buildkite.site"))
+		return &tl_claims_buildkite;
+	if (strncmp(url, "oidc.circleci.com/org/", 22) == 0)
+		return &tl_claims_circleci;
+	if (host_is(url, "app.terraform.io"))
+		return &tl_claims_terraform;
+	if (host_matches(url, "oidc.eks.", ".amazonaws.com") && strstr(url, "/id/"))
+		return &tl_claims_kubernetes;
+	if (strncmp(url, "api.bitbucket.org/2.0/workspaces/", 33) == 0)
+		return &tl_claims_bitbucket;
+	if (host_matches(url, "", ".app.spacelift.io"))
+		return &tl_claims_spacelift;
+	return NULL;
+}
+
+/* Text of a scalar claim value, or NULL for objects, arrays and null. */
+static const char *
+scalar(const json_t *v, char *buf, size_t size)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v)) {
+		snprintf(buf, size, "%.17g", json_real_value(v));
+		return buf;
+	}
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "true" : "false";
+	return NULL;
+}
+
+/* `prefix:name` from the claim `v` when it is a scalar or an array of them. */
+static void
+key_from_claim(const char *prefix, const char *name, const json_t *v, tl_claims_key_fn add,
+	       void *ctx)
+{
+	char key[600], buf[64];
+	const char *text;
+	const json_t *e;
+	size_t i;
+
+	if (!v)
+		return;
+	snprintf(key, sizeof(key), "%s:%s", prefix, name);
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) if ((text = scalar(e, buf, sizeof(buf))))
+			add(ctx, key, text);
+		return;
+	}
+	if ((text = scalar(v, buf, sizeof(buf))))
+		add(ctx, key, text);
+}
+
+void
+tl_claims_aws_keys(const char *provider, const json_t *claims, tl_claims_key_fn add, void *ctx)
+{
+	const json_t *aud = json_object_get(claims, "aud");
+	const struct tl_claims_profile *p = tl_claims_profile_for_provider(provider);
+
+	if (strcmp(provider, "accounts.google.com") == 0) {
+		const json_t *azp = json_object_get(claims, "azp");
+		key_from_claim(provider, "aud", azp ? azp : aud, add, ctx);
+		key_from_claim(provider, "oaud", aud, add, ctx);
+	} else {
+		key_from_claim(provider, "aud", aud, add, ctx);
+		key_from_claim(provider, "azp", json_object_get(claims, "azp"), add, ctx);
+	}
+	key_from_claim(provider, "sub", json_object_get(claims, "sub"), add, ctx);
+	key_from_claim(provider, "amr", json_object_get(claims, "amr"), add, ctx);
+	for (const char *const *k = p ? p->aws_condition_claims : NULL; k && *k; k++)
+		key_from_claim(provider, *k, json_object_get(claims, *k), add, ctx);
+}

@@ -167,3 +167,28 @@ int tl_claims_github_sub(const json_t *claims, bool immutable, const json_t *key
  */
 int tl_claims_gitlab_sub(const json_t *claims, const json_t *components, char **sub,
 			 struct tl_error *err);
+
+/* --- what AWS sees of a token (reference/sts.md §3.9) ------------------ */
+
+/*
+ * The profile whose tokens an IAM OIDC provider stands for, from the
+ * provider's URL without the scheme (`token.actions.githubusercontent.com`,
+ * `gitlab.com`, `oidc.circleci.com/org/ORG`, `oidc.eks.REGION.amazonaws.com/id/X`,
+ * ...; the condition-key prefix). NULL for hosts no profile owns
+ * (self-managed GitLab, GHES: any host can be one).
+ */
+const struct tl_claims_profile *tl_claims_profile_for_provider(const char *provider);
+
+/*
+ * The web-identity condition keys AWS derives from a token's claims for
+ * AssumeRoleWithWebIdentity, in the order mock-sts adds them:
+ * `<provider>:aud` (for accounts.google.com: `azp` when present, with
+ * `:oaud` the `aud`), `:azp`, `:sub`, `:amr`, then the provider-specific
+ * keys of the profile tl_claims_profile_for_provider() finds. A claim that
+ * is an array gives one call per scalar element (a multivalued key);
+ * objects and null give none. `add` is called once per (key, value).
+ * mock-sts and `trustlab explain --token` both build their context with it.
+ */
+typedef void (*tl_claims_key_fn)(void *ctx, const char *key, const char *value);
+void tl_claims_aws_keys(const char *provider, const json_t *claims, tl_claims_key_fn add,
+			void *ctx);

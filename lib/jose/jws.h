@@ -35,6 +35,12 @@
 #define TL_JWS_MAX_DEPTH 16 /* JSON nesting in header and payload */
 #define TL_JWS_MAX_SUB 255
 
+/* The algorithms STS accepts for web identity tokens (RS* and ES*). */
+#define TL_JWS_ALGS_STS                                                            \
+	(TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS256) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS384) | \
+	 TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS512) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES256) | \
+	 TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES384) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES512))
+
 /*
  * Every verification outcome: X(enum suffix, stable id, default message).
  * The id is what tests, traces and the corpus use; never renumber or
@@ -183,6 +189,17 @@ void tl_jws_result_finish(struct tl_jws_result *res);
 enum tl_jws_reason tl_jws_verify(const char *token, size_t len, const struct tl_jwks *jwks,
 				 const struct tl_jws_expect *expect, const struct tl_clock *clock,
 				 struct tl_jws_result *res);
+
+/*
+ * Decodes a token WITHOUT verifying it, for showing one to a person
+ * (`trustlab explain --no-verify`): the same size, charset, base64url,
+ * strict-JSON and header-policy checks as tl_jws_verify (a token refused
+ * there is refused here, with the same reason), then the claims set. No
+ * signature, key, time or audience check: never trust the result. Returns
+ * TL_JWS_OK with res->header and res->claims set, or the reason.
+ */
+enum tl_jws_reason tl_jws_decode_unverified(const char *token, size_t len,
+					    struct tl_jws_result *res);
 
 /* Header flags for tl_jws_header_new. */
 enum {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claims/claims.h"
 #include "jose/base64url.h"
 #include "jose/jws.h"
 #include "json/json.h"
@@ -106,25 +107,6 @@ is_time_reason(enum tl_jws_reason r)
 	return r == TL_JWS_EXPIRED || r == TL_JWS_NBF_FUTURE || r == TL_JWS_IAT_TOO_OLD;
 }
 
-/* Text of a scalar claim value, or NULL for objects, arrays and null. */
-static const char *
-scalar(const json_t *v, char *buf, size_t size)
-{
-	if (json_is_string(v))
-		return json_string_value(v);
-	if (json_is_integer(v)) {
-		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf;
-	}
-	if (json_is_real(v)) {
-		snprintf(buf, size, "%.17g", json_real_value(v));
-		return buf;
-	}
-	if (json_is_boolean(v))
-		return json_is_true(v) ? "true" : "false";
-	return NULL;
-}
-
 struct ctx_builder {
 	struct tl_policy_context *ctx;
 	json_t *keys; /* the same keys, for the trace */
@@ -149,73 +131,11 @@ ctx_add(struct ctx_builder *b, const char *key, const char *value)
 		json_array_append_new(have, json_string(value));
 }
 
-/* Adds `prefix:name` from claim `claim` when it is a scalar or an array of them. */
+/* tl_claims_aws_keys callback. */
 static void
-ctx_claim(struct ctx_builder *b, const char *prefix, const char *name, const json_t *v)
+ctx_add_key(void *b, const char *key, const char *value)
 {
-	char key[600], buf[64];
-	const char *text;
-	const json_t *e;
-	size_t i;
-
-	if (!v)
-		return;
-	snprintf(key, sizeof(key), "%s:%s", prefix, name);
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, e) if ((text = scalar(e, buf, sizeof(buf))))
-			ctx_add(b, key, text);
-		return;
-	}
-	if ((text = scalar(v, buf, sizeof(buf))))
-		ctx_add(b, key, text);
-}
-
-/* Provider-specific claim keys AWS evaluates (reference/sts.md §3.9). */
-static const char *const github_keys[] = {
-	"actor", "actor_id",   "enterprise_id", "environment", "job_workflow_ref",
-	"ref",	 "repository", "repository_id", "workflow",    "repository_owner_id",
-	NULL};
-static const char *const gitlab_keys[] = {
-	"namespace_id",	     "pipeline_source", "project_id", "ref_protected", "runner_environment",
-	"user_access_level", "user_email",	"user_id",    "user_login",    NULL};
-static const char *const buildkite_keys[] = {
-	"build_branch",	     "cluster_id",  "cluster_name",  "organization_id",
-	"organization_slug", "pipeline_id", "pipeline_slug", NULL};
-/* The claim's own name, slashes and all: oidc.circleci.com/org/ORG:oidc.circleci.com/project-id. */
-static const char *const circleci_keys[] = {"oidc.circleci.com/project-id", NULL};
-
-static bool
-host_is(const char *url, const char *host)
-{
-	size_t n = strlen(host);
-	return strncmp(url, host, n) == 0 && (url[n] == '\0' || url[n] == '/');
-}
-
-static bool
-host_matches(const char *url, const char *prefix, const char *suffix)
-{
-	const char *slash = strchr(url, '/');
-	size_t len = slash ? (size_t)(slash - url) : strlen(url);
-	size_t pl = strlen(prefix), sl = strlen(suffix);
-	return len > pl + sl && strncmp(url, prefix, pl) == 0 &&
-	       strncmp(url + len - sl, suffix, sl) == 0;
-}
-
-static const char *const *
-specific_keys(const char *url)
-{
-	if (host_is(url, "token.actions.githubusercontent.com") ||
-	    host_matches(url, "token.actions.", ".ghe.com") ||
-	    strncmp(url, "github.com/enterprises/", 23) == 0)
-		return github_keys;
-	if (host_is(url, "gitlab.com"))
-		return gitlab_keys;
-	if (host_is(url, "agent.buildkite.com") || host_matches(url, "agent.", ".buildkite.dev") ||
-	    host_matches(url, "agent.", ".buildkite.site"))
-		return buildkite_keys;
-	if (strncmp(url, "oidc.circleci.com/org/", 22) == 0)
-		return circleci_keys;
-	return NULL;
+	ctx_add(b, key, value);
 }
 
 static bool
@@ -432,9 +352,7 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 	/* 3. Token syntax and header policy, before any key is needed. */
 	tl_jws_expect_init(&expect);
 	expect.skew_seconds = svc->skew_seconds;
-	expect.algs = TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS256) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS384) |
-		      TL_JOSE_ALG_BIT(TL_JOSE_ALG_RS512) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES256) |
-		      TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES384) | TL_JOSE_ALG_BIT(TL_JOSE_ALG_ES512);
+	expect.algs = TL_JWS_ALGS_STS;
 	reason = tl_jws_verify(token, token_len, NULL, &expect, clock, &res);
 	if (reason != TL_JWS_JWKS_EMPTY) {
 		tl_stsd_trace_step(trace, "token-syntax", "fail", "%s: %s",
@@ -642,18 +560,7 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 	}
 	if (tl_policy_context_set_principal(b.ctx, TL_PRINCIPAL_FEDERATED, prov->arn, NULL) < 0)
 		b.failed = 1;
-	if (strcmp(prov->url, "accounts.google.com") == 0) {
-		ctx_claim(&b, prov->url, "aud",
-			  json_object_get(claims, "azp") ? json_object_get(claims, "azp") : aud);
-		ctx_claim(&b, prov->url, "oaud", aud);
-	} else {
-		ctx_claim(&b, prov->url, "aud", aud);
-		ctx_claim(&b, prov->url, "azp", json_object_get(claims, "azp"));
-	}
-	ctx_claim(&b, prov->url, "sub", json_object_get(claims, "sub"));
-	ctx_claim(&b, prov->url, "amr", json_object_get(claims, "amr"));
-	for (const char *const *k = specific_keys(prov->url); k && *k; k++)
-		ctx_claim(&b, prov->url, *k, json_object_get(claims, *k));
+	tl_claims_aws_keys(prov->url, claims, ctx_add_key, &b);
 	ctx_add(&b, "aws:FederatedProvider", prov->arn);
 	ctx_add(&b, "sts:RoleSessionName", req->role_session_name);
 	if (json_is_integer(json_object_get(claims, "iat"))) {

@@ -23,6 +23,7 @@ docs=(
 	docs/tutorial.md
 	docs/why-denied.md
 	docs/credential-chain.md
+	docs/lint.md
 )
 
 bindir=$(mktemp -d)

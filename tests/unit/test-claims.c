@@ -741,6 +741,86 @@ START_TEST(docs_vocabulary)
 }
 END_TEST
 
+/* Provider URL (the condition-key prefix) -> profile, reference/sts.md §3.8-3.9. */
+START_TEST(profile_for_provider)
+{
+	static const struct {
+		const char *url, *profile;
+	} cases[] = {
+		{"token.actions.githubusercontent.com", "github"},
+		{"token.actions.githubusercontent.com/acme", "github"},
+		{"token.actions.octo.ghe.com", "github"},
+		{"github.com/enterprises/acme", "github"},
+		{"gitlab.com", "gitlab"},
+		{"agent.buildkite.com", "buildkite"},
+		{"agent.eu.buildkite.dev", "buildkite"},
+		{"oidc.circleci.com/org/6f1f3c1e", "circleci"},
+		{"app.terraform.io", "terraform-cloud"},
+		{"oidc.eks.us-west-2.amazonaws.com/id/ABC", "kubernetes"},
+		{"api.bitbucket.org/2.0/workspaces/acme/pipelines-config/identity/oidc",
+		 "bitbucket"},
+		{"acme.app.spacelift.io", "spacelift"},
+		{"gitlab.example.com", NULL},
+		{"token.actions.githubusercontent.com.evil.com", NULL},
+		{"gitlab.com.evil", NULL},
+		{"accounts.google.com", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct tl_claims_profile *p = tl_claims_profile_for_provider(cases[i].url);
+		if (!cases[i].profile)
+			ck_assert_msg(p == NULL, "case %s: found %s", cases[i].url,
+				      p ? p->name : "");
+		else
+			ck_assert_msg(p && strcmp(p->name, cases[i].profile) == 0,
+				      "case %s: found %s, want %s", cases[i].url,
+				      p ? p->name : "none", cases[i].profile);
+	}
+}
+END_TEST
+
+static void
+collect(void *ctx, const char *key, const char *value)
+{
+	json_t *o = ctx, *a = json_object_get(o, key);
+	if (!a) {
+		a = json_array();
+		json_object_set_new(o, key, a);
+	}
+	json_array_append_new(a, json_string(value));
+}
+
+/* The keys mock-sts and explain --token build (reference/sts.md §3.9). */
+START_TEST(aws_keys)
+{
+	json_t *claims = json_pack("{s:s, s:[s,s], s:s, s:s, s:i, s:{}, s:s}", "sub",
+				   "repo:acme/app:ref:refs/heads/main", "aud", "a", "b",
+				   "repository", "acme/app", "repository_owner", "acme",
+				   "run_number", 7, "nested", "azp", "a");
+	json_t *got = json_object(), *want;
+
+	tl_claims_aws_keys("token.actions.githubusercontent.com", claims, collect, got);
+	want = json_pack(
+		"{s:[s,s], s:[s], s:[s], s:[s]}", "token.actions.githubusercontent.com:aud", "a",
+		"b", "token.actions.githubusercontent.com:azp", "a",
+		"token.actions.githubusercontent.com:sub", "repo:acme/app:ref:refs/heads/main",
+		"token.actions.githubusercontent.com:repository", "acme/app");
+	ck_assert_msg(json_equal(got, want), "github keys: %s", json_dumps(got, JSON_COMPACT));
+	json_decref(got);
+	json_decref(want);
+
+	/* Google: :aud is azp when present, :oaud the aud. */
+	got = json_object();
+	tl_claims_aws_keys("accounts.google.com", claims, collect, got);
+	ck_assert_str_eq(json_string_value(json_array_get(
+				 json_object_get(got, "accounts.google.com:aud"), 0)),
+			 "a");
+	ck_assert_int_eq(json_array_size(json_object_get(got, "accounts.google.com:oaud")), 2);
+	ck_assert_ptr_null(json_object_get(got, "accounts.google.com:repository"));
+	json_decref(got);
+	json_decref(claims);
+}
+END_TEST
+
 void
 tl_test_add_suites(SRunner *sr)
 {
@@ -753,6 +833,8 @@ tl_test_add_suites(SRunner *sr)
 
 	tc = tcase_create("registry");
 	tcase_add_test(tc, registry_find);
+	tcase_add_test(tc, profile_for_provider);
+	tcase_add_test(tc, aws_keys);
 	tcase_add_loop_test(tc, registry_fields, 0, n_profiles);
 	tcase_add_test(tc, registry_timing_and_header);
 	tcase_add_loop_test(tc, claims_supported_complete, 0,
