@@ -4,7 +4,9 @@
 # with afl-clang-fast (build-afl), both with ASan + UBSan, then runs each
 # target for SECONDS under libFuzzer and AFL_SECONDS under afl-fuzz,
 # starting from a copy of its committed corpus, and prints one table row
-# per target: executions, coverage, corpus size, crashes.
+# per target: libFuzzer executions, coverage (cov: edges after the seeds >
+# at the end, ft: features), corpus kept, crashes (+ leaks, timeouts, OOMs);
+# AFL++ executions, edges found / instrumented, crashes, hangs.
 #
 #   tests/fuzz/run-bounded.sh [SECONDS [AFL_SECONDS]]   (default 45 15)
 #
@@ -56,11 +58,12 @@ mkdir -p "$out/reproducers"
 out=$(cd "$out" && pwd)
 
 # --- one target ------------------------------------------------------------------
-# Writes $out/NAME/row: NAME lf_execs cov ft corpus lf_bad afl_execs edges/total afl_crashes afl_hangs
+# Writes $out/NAME/row: NAME lf_execs seed_cov cov ft corpus lf_bad afl_execs edges/total
+# afl_crashes afl_hangs
 run_target() {
   set +e +o pipefail # a log without a match is an answer, not an error
   local name=$1 dir=$out/$1 bin=build-fuzz/tests/fuzz/fuzz-$1
-  local lf_execs cov ft corp lf_bad=0 afl_execs=- edges=- afl_crashes=- afl_hangs=- f
+  local lf_execs cov0 cov ft corp lf_bad=0 afl_execs=- edges=- afl_crashes=- afl_hangs=- f
   mkdir -p "$dir/corpus"
   cp tests/fuzz/corpus/"$name"/* "$dir/corpus/"
   # libFuzzer: leaks on (LSan), any UBSan report fatal (-fno-sanitize-recover),
@@ -70,9 +73,12 @@ run_target() {
     nice -n 10 "$bin" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
     -print_final_stats=1 -artifact_prefix="$dir/" "$dir/corpus" >"$dir/libfuzzer.log" 2>&1 || true
   lf_execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/libfuzzer.log" | tail -n 1)
+  # coverage after loading the seeds (INITED) and at the end; corp: the
+  # inputs libFuzzer keeps for distinct features
+  cov0=$(grep INITED "$dir/libfuzzer.log" | grep -o 'cov: [0-9]*' | head -n 1 | cut -d' ' -f2)
   cov=$(grep -o 'cov: [0-9]*' "$dir/libfuzzer.log" | tail -n 1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$dir/libfuzzer.log" | tail -n 1 | cut -d' ' -f2)
-  corp=$(find "$dir/corpus" -type f | wc -l)
+  corp=$(grep -o 'corp: [0-9]*' "$dir/libfuzzer.log" | tail -n 1 | cut -d' ' -f2)
   for f in "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-* "$dir"/slow-unit-*; do
     [ -e "$f" ] || continue
     lf_bad=$((lf_bad + 1))
@@ -104,8 +110,8 @@ run_target() {
       tail -n 20 "$dir/afl.log" >&2
     fi
   fi
-  echo "$name ${lf_execs:-0} ${cov:-0} ${ft:-0} $corp $lf_bad $afl_execs $edges $afl_crashes $afl_hangs" \
-    >"$dir/row"
+  echo "$name ${lf_execs:-0} ${cov0:-0} ${cov:-0} ${ft:-0} ${corp:-0} $lf_bad $afl_execs $edges" \
+    "$afl_crashes $afl_hangs" >"$dir/row"
 }
 
 # --- run, FUZZ_JOBS at a time -----------------------------------------------------
@@ -124,12 +130,13 @@ wait || true
 
 # --- table ------------------------------------------------------------------------
 bad=0
-printf '\n%-9s %12s %6s %7s %7s %8s | %11s %11s %8s %6s\n' target "lf execs" cov ft corpus \
-  "lf crash" "afl execs" "afl edges" "crashes" hangs
+printf '\n%-9s %11s %9s %6s %7s %8s | %10s %10s %7s %5s\n' target "lf execs" "cov" ft corpus \
+  "crashes" "afl execs" "afl edges" crashes hangs
 for t in $targets; do
-  read -r name lf_execs cov ft corp lf_bad afl_execs edges afl_crashes afl_hangs <"$out/$t/row"
-  printf '%-9s %12s %6s %7s %7s %8s | %11s %11s %8s %6s\n' "$name" "$lf_execs" "$cov" "$ft" \
-    "$corp" "$lf_bad" "$afl_execs" "$edges" "$afl_crashes" "$afl_hangs"
+  read -r name lf_execs cov0 cov ft corp lf_bad afl_execs edges afl_crashes afl_hangs \
+    <"$out/$t/row"
+  printf '%-9s %11s %9s %6s %7s %8s | %10s %10s %7s %5s\n' "$name" "$lf_execs" "$cov0>$cov" \
+    "$ft" "$corp" "$lf_bad" "$afl_execs" "$edges" "$afl_crashes" "$afl_hangs"
   [ "$lf_bad" = 0 ] || bad=1
   [ "$afl_crashes" = - ] || [ "$afl_crashes" = 0 ] || bad=1
   [ "$afl_hangs" = - ] || [ "$afl_hangs" = 0 ] || bad=1
