@@ -34,8 +34,8 @@
  * corpus tokens are signed afresh each run, so a count can move by a few
  * where a replacement value happens to equal the original byte). Under
  * valgrind, which only looks for memory errors here, the sweep is thinned
- * (every 7th byte, 2 values, 8 bit flips, libjwt on the original tokens
- * only); the plain and sanitizer runs do it all. Each test prints its
+ * (every third case, 8 bit flips, every 7th byte with 2 values, libjwt
+ * on the original tokens only); the plain and sanitizer runs do it all. Each test prints its
  * counts on stderr.
  */
 #include "config.h"
@@ -377,16 +377,17 @@ base_of(const struct jose_case *jc, struct base *b)
 START_TEST(reject_mutants)
 {
 	struct counts n = {0};
-	int rejects = 0;
+	int rejects = 0, visited = 0;
 
 	rng_state = SEED;
-	for (int i = 0; i < case_count; i++) {
+	for (int i = 0; i < case_count; i += RUNNING_ON_VALGRIND ? 3 : 1) {
 		struct jose_case jc;
 		struct base b;
 
 		jose_case_load(tl_test_arg(0), case_files[i], &jc);
 		base_of(&jc, &b);
 		rejects += strcmp(jc.result, "accept") != 0;
+		visited++;
 		reencodings(&jc, &b, jc.token, jc.len, &n);
 		free(b.own);
 		jose_case_finish(&jc);
@@ -394,9 +395,9 @@ START_TEST(reject_mutants)
 	fprintf(stderr,
 		"# reject_mutants: %d cases (%d must-reject): %ld mutants verified, 0 accepted; "
 		"%ld reverted to a valid token (not checked), %ld no-ops skipped\n",
-		case_count, rejects, n.mutants, n.reverted, n.noop);
-	ck_assert_int_ge(rejects, 150);
-	ck_assert_int_gt(n.mutants, 60L * case_count);
+		visited, rejects, n.mutants, n.reverted, n.noop);
+	ck_assert_int_ge(rejects, RUNNING_ON_VALGRIND ? 50 : 150);
+	ck_assert_int_gt(n.mutants, (RUNNING_ON_VALGRIND ? 40L : 80L) * visited);
 }
 END_TEST
 
@@ -443,9 +444,9 @@ START_TEST(accept_bytes)
 		jose_case_finish(&jc);
 	}
 	fprintf(stderr,
-		"# accept_bytes: %d accept tokens, every byte of header.payload and signature "
+		"# accept_bytes: %d accept tokens, %s byte of header.payload and signature "
 		"replaced: %ld mutants verified, 0 accepted (%s values per byte)\n",
-		accepts_seen, n.mutants, slow ? "2" : "up to 6");
+		accepts_seen, slow ? "every 7th" : "every", n.mutants, slow ? "2" : "up to 6");
 	ck_assert_int_ge(accepts_seen, 30);
 }
 END_TEST
