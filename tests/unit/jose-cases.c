@@ -532,3 +532,28 @@ jose_case_finish(struct jose_case *jc)
 	json_decref(jc->doc);
 	memset(jc, 0, sizeof(*jc));
 }
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+jose_cases_list(const char *tokens_dir, char **names, int max)
+{
+	DIR *d = tokens_dir ? opendir(tokens_dir) : NULL;
+	struct dirent *de;
+	int count = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && count < max) {
+		size_t n = strlen(de->d_name);
+		if (n > 5 && strcmp(de->d_name + n - 5, ".json") == 0)
+			names[count++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, (size_t)count, sizeof names[0], cmp_str);
+	return count;
+}

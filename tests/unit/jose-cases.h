@@ -24,6 +24,11 @@ void jose_cases_teardown(void);
 const struct tl_jwks *jose_cases_default_jwks(void);
 struct tl_jose_key *jose_cases_key(const char *stem);
 
+/* The case files (*.json) of `tokens_dir`, sorted, strdup'ed into `names`
+ * (at most `max`); 0 when the directory cannot be read. Callable outside a
+ * test (no assertion). */
+int jose_cases_list(const char *tokens_dir, char **names, int max);
+
 /* One case, built. */
 struct jose_case {
 	const char *name; /* file name, borrowed */

@@ -31,7 +31,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,12 +44,6 @@
 static char *case_files[MAX_CASES];
 static int case_count;
 static const char *tokens_dir;
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static void
 setup_keys(void)
@@ -113,22 +106,10 @@ END_TEST
 static void
 list_cases(void)
 {
-	DIR *d;
-	struct dirent *de;
-
 	/* No ck_assert here (not inside a test yet): an unreadable directory
 	 * leaves the corpus empty, which corpus_size reports. */
 	tokens_dir = tl_test_arg(0);
-	d = tokens_dir ? opendir(tokens_dir) : NULL;
-	if (!d)
-		return;
-	while ((de = readdir(d)) && case_count < MAX_CASES) {
-		size_t n = strlen(de->d_name);
-		if (n > 5 && strcmp(de->d_name + n - 5, ".json") == 0)
-			case_files[case_count++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(case_files, (size_t)case_count, sizeof case_files[0], cmp_str);
+	case_count = jose_cases_list(tokens_dir, case_files, MAX_CASES);
 }
 
 /* Counts are part of the contract: the corpus may grow, never shrink. */

@@ -40,7 +40,6 @@
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <jwt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,29 +56,6 @@
 
 static char *case_files[MAX_CASES];
 static int case_count;
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void
-list_cases(void)
-{
-	DIR *d = tl_test_arg(0) ? opendir(tl_test_arg(0)) : NULL;
-	struct dirent *de;
-
-	if (!d)
-		return;
-	while ((de = readdir(d)) && case_count < MAX_CASES) {
-		size_t n = strlen(de->d_name);
-		if (n > 5 && strcmp(de->d_name + n - 5, ".json") == 0)
-			case_files[case_count++] = strdup(de->d_name);
-	}
-	closedir(d);
-	qsort(case_files, (size_t)case_count, sizeof case_files[0], cmp_str);
-}
 
 static void
 setup(void)
@@ -611,7 +587,7 @@ tl_test_add_suites(SRunner *sr)
 	Suite *s = suite_create("jose-differential");
 	TCase *tc = tcase_create("differential");
 
-	list_cases();
+	case_count = jose_cases_list(tl_test_arg(0), case_files, MAX_CASES);
 	tcase_add_unchecked_fixture(tc, setup, jose_cases_teardown);
 	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, reject_mutants);
