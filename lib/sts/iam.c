@@ -180,14 +180,17 @@ parse_tags(const struct tl_sts_query *q, struct tl_sts_vmsg *v, struct tl_sts_ia
 static int
 check_provider_url(struct tl_sts_iam_request *req, struct tl_sts_fault *fault)
 {
-	const char *host = req->url + 8;
-	size_t host_len = strcspn(host, "/");
+	const char *host;
+	size_t host_len;
 
+	/* the prefix first: a URL shorter than it has no byte 8 to look at */
 	if (strncmp(req->url, "https://", 8) != 0)
 		return tl_sts_fault_set(fault, TL_STS_INVALID_INPUT,
 					"Invalid URL %s: an OpenID Connect provider URL must "
 					"begin with https://",
 					req->url);
+	host = req->url + 8;
+	host_len = strcspn(host, "/");
 	if (host_len == 0 || strpbrk(req->url + 8, "?#@ ") || memchr(host, ':', host_len) != NULL)
 		return tl_sts_fault_set(fault, TL_STS_INVALID_INPUT,
 					"Invalid URL %s: it must be https:// followed by a host "

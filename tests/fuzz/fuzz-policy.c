@@ -5,21 +5,17 @@
  *
  *   - with -Dfuzz=enabled and clang: a libFuzzer binary
  *     (`fuzz-policy tests/fuzz/corpus/policy`);
- *   - always: a replay program that runs every file of the committed
- *     corpus once, registered as a test, so gcc, the sanitizers and
- *     valgrind all see the corpus.
+ *   - always: a replay program (this file plus tests/fuzz/replay.c) that
+ *     runs every file of the committed corpus once, registered as a test,
+ *     so gcc, the sanitizers and valgrind all see the corpus.
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "util/buf.h"
-#include "util/file.h"
 
 #include "policy/policy.h"
 
@@ -77,54 +73,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tl_policy_free(p);
 	return 0;
 }
-
-#ifndef TL_LIBFUZZER
-static int
-replay_file(const char *path)
-{
-	char *data = NULL;
-	size_t len = 0;
-	struct tl_error err;
-
-	if (tl_file_read(path, 1 << 20, &data, &len, &err) < 0) {
-		fprintf(stderr, "%s: %s\n", path, err.message);
-		return -1;
-	}
-	LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-	free(data);
-	return 0;
-}
-
-int
-main(int argc, char **argv)
-{
-	int files = 0, failed = 0;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) < 0) {
-			perror(argv[i]);
-			return 1;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			failed |= replay_file(argv[i]) < 0;
-			files++;
-			continue;
-		}
-		DIR *d = opendir(argv[i]);
-		struct dirent *e;
-		while (d && (e = readdir(d))) {
-			char path[4096];
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			failed |= replay_file(path) < 0;
-			files++;
-		}
-		if (d)
-			closedir(d);
-	}
-	printf("replayed %d inputs\n", files);
-	return failed || files == 0 ? 1 : 0;
-}
-#endif
