@@ -24,6 +24,8 @@ enum {
 	OPT_SEED,
 	OPT_POLICY_MAX,
 	OPT_SKEW,
+	OPT_MAX_ROLES,
+	OPT_MAX_PROVIDERS,
 };
 
 struct state {
@@ -136,6 +138,17 @@ option(void *state, int val, const char *arg, struct tl_error *err)
 		else
 			st->cfg.policy_max_chars = (size_t)n;
 		return 0;
+	case OPT_MAX_ROLES:
+	case OPT_MAX_PROVIDERS:
+		n = strtol(arg, &end, 10);
+		if (*end || end == arg || n < 1 || n > 1000000)
+			return tl_error_set(err, TL_ERR_INVALID, "expected 1-1000000, got '%s'",
+					    arg);
+		if (val == OPT_MAX_ROLES)
+			st->cfg.roles_max = (size_t)n;
+		else
+			st->cfg.providers_max = (size_t)n;
+		return 0;
 	default:
 		return tl_error_set(err, TL_ERR_INVALID, "unknown option");
 	}
@@ -186,6 +199,8 @@ main(int argc, char **argv)
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"policy-max-size", required_argument, NULL, OPT_POLICY_MAX},
 		{"skew", required_argument, NULL, OPT_SKEW},
+		{"max-roles", required_argument, NULL, OPT_MAX_ROLES},
+		{"max-providers", required_argument, NULL, OPT_MAX_PROVIDERS},
 		{NULL, 0, NULL, 0},
 	};
 	static struct state st;
@@ -212,7 +227,12 @@ main(int argc, char **argv)
 			   "  --seed TEXT              reproducible ids and credentials\n"
 			   "  --policy-max-size N      trust-policy quota (default 2048, max "
 			   "4096)\n"
-			   "  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n",
+			   "  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n"
+			   "  --max-roles N            RolesPerAccount quota (default 5000; more "
+			   "only\n"
+			   "                           for load tests)\n"
+			   "  --max-providers N        OpenIdConnectProvidersPerAccount quota "
+			   "(default 100)\n",
 		.endpoints = "  POST / , GET /?Action=...     STS and IAM query protocol\n"
 			     "  GET /_trustlab/decisions/ID   the decision trace of a request\n"
 			     "  GET /_trustlab/health         liveness\n",

@@ -41,6 +41,8 @@ tl_stsd_config_init(struct tl_stsd_config *cfg)
 	cfg->fetch_timeout_ms = 5000;
 	cfg->decisions_max = 10000;
 	cfg->sessions_max = 100000;
+	cfg->roles_max = 5000;
+	cfg->providers_max = 100;
 }
 
 /* --- sessions -------------------------------------------------------------- */
@@ -228,6 +230,8 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 	svc->session_table = calloc(svc->session_buckets, sizeof(*svc->session_table));
 	svc->session_fifo = calloc(svc->sessions_max, sizeof(*svc->session_fifo));
 	svc->decisions_max = cfg->decisions_max;
+	svc->roles_max = cfg->roles_max ? cfg->roles_max : 5000;
+	svc->providers_max = cfg->providers_max ? cfg->providers_max : 100;
 	svc->decisions = calloc(svc->decisions_max + 1, sizeof(*svc->decisions));
 	svc->maps = calloc(cfg->issuer_map_count + 1, sizeof(*svc->maps));
 	if (!svc->admin_akid || !svc->admin_secret || !svc->region ||

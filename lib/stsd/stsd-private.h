@@ -62,6 +62,9 @@ struct stsd_snapshot {
 	size_t provider_count;
 	struct stsd_role **roles;
 	size_t role_count;
+	/* Name indexes (store.c): slot = position + 1, 0 empty. */
+	size_t *provider_slots, *role_slots;
+	size_t provider_cap, role_cap;
 };
 
 struct stsd_session {
@@ -122,6 +125,7 @@ struct tl_stsd {
 	struct tl_rng rng;
 	char *state_path;
 	struct tl_policy_limits limits;
+	size_t roles_max, providers_max;
 	int64_t skew_seconds;
 	int64_t jwks_ttl_ms;
 	int64_t jwks_refetch_ms;

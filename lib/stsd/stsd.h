@@ -58,6 +58,11 @@ struct tl_stsd_config {
 	long fetch_timeout_ms; /* discovery/JWKS fetch; default 5000 */
 	size_t decisions_max; /* traces kept for /_trustlab/decisions; default 10,000 */
 	size_t sessions_max; /* issued sessions remembered; default 100,000 */
+	/* IAM quotas: RolesPerAccount (default 5,000, AWS's maximum) and
+	 * OpenIdConnectProvidersPerAccount (default 100); raise them only for
+	 * load tests (bench/run's scaling curves). */
+	size_t roles_max;
+	size_t providers_max;
 };
 
 /* Fills the defaults above. */
