@@ -41,7 +41,6 @@ tl_stsd_trace_init(struct stsd_trace *t)
 	t->extra = json_object();
 	t->header[0] = '\0';
 	t->role = NULL;
-	t->ctx = NULL;
 	t->actions = 0;
 }
 
@@ -55,9 +54,7 @@ tl_stsd_trace_finish(struct stsd_trace *t)
 	json_decref(t->extra);
 	t->extra = NULL;
 	tl_stsd_role_put(t->role);
-	tl_policy_context_free(t->ctx);
 	t->role = NULL;
-	t->ctx = NULL;
 }
 
 void
@@ -86,18 +83,24 @@ tl_stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value)
 		json_decref(value);
 }
 
+/* The buffer's bytes in an allocation of their own size (kept for long). */
+static char *
+steal_exact(struct tl_buf *b, size_t *len)
+{
+	char *p = tl_buf_steal(b, len), *q = realloc(p, *len + 1);
+	return q ? q : p;
+}
+
 void
 tl_stsd_trace_take(struct stsd_trace *t, struct stsd_lazy *lazy)
 {
-	lazy->steps = tl_buf_steal(&t->steps, &lazy->steps_len);
-	lazy->keys = t->keys.len ? tl_buf_steal(&t->keys, &lazy->keys_len) : NULL;
+	lazy->steps = steal_exact(&t->steps, &lazy->steps_len);
+	lazy->keys = t->keys.len ? steal_exact(&t->keys, &lazy->keys_len) : NULL;
 	lazy->principal = t->principal;
 	t->principal = NULL;
 	lazy->role = t->role;
-	lazy->ctx = t->ctx;
 	lazy->actions = t->actions;
 	t->role = NULL;
-	t->ctx = NULL;
 	t->actions = 0;
 }
 
@@ -137,11 +140,35 @@ context_json(const struct stsd_lazy *lazy)
 	return json_pack("{s:{s:s}, s:o}", "principal", "Federated", lazy->principal, "keys", keys);
 }
 
+/* The request context again, from the packed keys: the same ctx_add calls. */
+static struct tl_policy_context *
+context_again(const struct stsd_lazy *lazy)
+{
+	struct tl_policy_context *ctx = tl_policy_context_new();
+	const char *p = lazy->keys, *end = lazy->keys + lazy->keys_len;
+
+	if (!ctx || tl_policy_context_set_principal(ctx, TL_PRINCIPAL_FEDERATED, lazy->principal,
+						    NULL) < 0) {
+		tl_policy_context_free(ctx);
+		return NULL;
+	}
+	while (p && p < end) {
+		const char *key = p, *value = key + strlen(key) + 1;
+		if (tl_policy_context_add(ctx, key, *value == '=' ? value + 1 : NULL, NULL) < 0) {
+			tl_policy_context_free(ctx);
+			return NULL;
+		}
+		p = value + strlen(value) + 1;
+	}
+	return ctx;
+}
+
 /* The trust-policy traces, evaluated again: same policy, same context. */
 static json_t *
-policy_json(struct stsd_lazy *lazy)
+policy_json(const struct stsd_lazy *lazy)
 {
-	json_t *traces = json_array();
+	struct tl_policy_context *ctx = context_again(lazy);
+	json_t *traces = ctx ? json_array() : NULL;
 
 	for (int a = 0; traces && a < 3; a++) {
 		struct tl_policy_trace *pt = NULL;
@@ -149,9 +176,9 @@ policy_json(struct stsd_lazy *lazy)
 
 		if (!(lazy->actions & (1u << a)))
 			continue;
-		if (tl_policy_context_set_action(lazy->ctx, tl_stsd_policy_actions[a], NULL) < 0)
+		if (tl_policy_context_set_action(ctx, tl_stsd_policy_actions[a], NULL) < 0)
 			break;
-		tl_policy_eval(lazy->role->policy, lazy->ctx, &pt);
+		tl_policy_eval(lazy->role->policy, ctx, &pt);
 		if (pt)
 			pj = tl_policy_trace_to_json(pt);
 		tl_policy_trace_free(pt);
@@ -160,6 +187,7 @@ policy_json(struct stsd_lazy *lazy)
 			json_array_append_new(traces, pj);
 		}
 	}
+	tl_policy_context_free(ctx);
 	return traces;
 }
 
@@ -172,7 +200,7 @@ tl_stsd_lazy_render(struct stsd_lazy *lazy)
 	json_object_set_new(lazy->doc, "steps", steps_json(lazy));
 	if (lazy->principal && json_object_get(lazy->doc, "context"))
 		json_object_set_new(lazy->doc, "context", context_json(lazy));
-	if (lazy->role && lazy->ctx && json_object_get(lazy->doc, "policy"))
+	if (lazy->role && lazy->principal && json_object_get(lazy->doc, "policy"))
 		json_object_set_new(lazy->doc, "policy", policy_json(lazy));
 	return json_incref(lazy->doc);
 }
@@ -197,7 +225,6 @@ tl_stsd_lazy_finish(struct stsd_lazy *lazy)
 	free(lazy->keys);
 	free(lazy->principal);
 	tl_stsd_role_put(lazy->role);
-	tl_policy_context_free(lazy->ctx);
 	memset(lazy, 0, sizeof(*lazy));
 }
 
@@ -845,8 +872,6 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 		/* A placeholder that keeps the key's place in the decision. */
 		tl_stsd_trace_set(trace, "policy", json_null());
 		trace->role = tl_stsd_role_ref(role);
-		trace->ctx = b.ctx;
-		b.ctx = NULL;
 	}
 
 	/* 12. DurationSeconds against the role's maximum. */

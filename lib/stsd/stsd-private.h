@@ -96,8 +96,9 @@ struct stsd_keycache {
 /*
  * A kept decision, rendered as JSON only when fetched (bench/README.md:
  * rendering it on every call cost about a fifth of an ARWWI): the document
- * with "steps" (and "policy") as null placeholders, the packed steps, and
- * what evaluates the trust policy again with a trace.
+ * with "steps", "context" and "policy" as null placeholders, the packed
+ * steps and context keys, and the role: the context is rebuilt from the
+ * keys and the trust policy evaluated again, with a trace.
  */
 struct stsd_lazy {
 	json_t *doc;
@@ -107,7 +108,6 @@ struct stsd_lazy {
 	size_t keys_len;
 	char *principal; /* the context's principal, or NULL */
 	struct stsd_role *role; /* a reference, or NULL */
-	struct tl_policy_context *ctx; /* owned, or NULL */
 	unsigned actions; /* bit a: tl_stsd_policy_actions[a] was evaluated */
 };
 
@@ -178,7 +178,6 @@ struct stsd_trace {
 	char header[512]; /* x-trustlab-decision */
 	/* The trust-policy evaluation, replayed with a trace when rendered. */
 	struct stsd_role *role; /* a reference, or NULL */
-	struct tl_policy_context *ctx; /* owned, or NULL */
 	unsigned actions;
 };
 
