@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The ceiling: libmicrohttpd with the same threading as mock-sts (thread
- * pool, epoll), answering every request with a fixed 200 after reading
- * its body, and nothing else.
- *   bench-mhd-minimal THREADS   (prints `listening on http://127.0.0.1:PORT`)
+ * The HTTP ceiling for bench/run: libmicrohttpd with the same threading as
+ * the trustlab servers (thread pool, epoll), answering every request with
+ * a fixed 200 body after reading the request's body, and nothing else.
+ *   mhd-fixed THREADS   (prints `listening on http://127.0.0.1:PORT`)
  */
 #include "config.h"
 
