@@ -33,6 +33,8 @@ enum {
 	OPT_IMDS_LISTEN,
 	OPT_IMDS_TOKENS,
 	OPT_IMDS_HOP_LIMIT,
+	OPT_MAX_ROLES,
+	OPT_MAX_PROVIDERS,
 };
 
 #define CREDS_MAX 64
@@ -189,6 +191,17 @@ option(void *state, int val, const char *arg, struct tl_error *err)
 			return tl_error_set(err, TL_ERR_INVALID, "--imds-hop-limit: 1 to 64");
 		st->inst.hop_limit = (int)n;
 		return 0;
+	case OPT_MAX_ROLES:
+	case OPT_MAX_PROVIDERS:
+		n = strtol(arg, &end, 10);
+		if (*end || end == arg || n < 1 || n > 1000000)
+			return tl_error_set(err, TL_ERR_INVALID, "expected 1-1000000, got '%s'",
+					    arg);
+		if (val == OPT_MAX_ROLES)
+			st->cfg.roles_max = (size_t)n;
+		else
+			st->cfg.providers_max = (size_t)n;
+		return 0;
 	default:
 		return tl_error_set(err, TL_ERR_INVALID, "unknown option");
 	}
@@ -313,6 +326,8 @@ main(int argc, char **argv)
 		{"imds-listen", required_argument, NULL, OPT_IMDS_LISTEN},
 		{"imds-tokens", required_argument, NULL, OPT_IMDS_TOKENS},
 		{"imds-hop-limit", required_argument, NULL, OPT_IMDS_HOP_LIMIT},
+		{"max-roles", required_argument, NULL, OPT_MAX_ROLES},
+		{"max-providers", required_argument, NULL, OPT_MAX_PROVIDERS},
 		{NULL, 0, NULL, 0},
 	};
 	static struct state st;
@@ -349,7 +364,12 @@ main(int argc, char **argv)
 			   "  --imds-listen HOST:PORT  serve instance metadata there\n"
 			   "  --imds-tokens MODE       required (IMDSv2 only, default) or "
 			   "optional\n"
-			   "  --imds-hop-limit N       HttpPutResponseHopLimit (default 1)\n",
+			   "  --imds-hop-limit N       HttpPutResponseHopLimit (default 1)\n"
+			   "  --max-roles N            RolesPerAccount quota (default 5000; more "
+			   "only\n"
+			   "                           for load tests)\n"
+			   "  --max-providers N        OpenIdConnectProvidersPerAccount quota "
+			   "(default 100)\n",
 		.endpoints = "  POST / , GET /?Action=...     STS and IAM query protocol\n"
 			     "  GET /_trustlab/decisions/ID   the decision trace of a request\n"
 			     "  GET /_trustlab/ecs/TASK       ECS container credentials\n"

@@ -8,9 +8,19 @@
  * as text), and policy parses per second.
  *
  *   bench-policy [WORKLOAD.json] [N]
+ *
+ * With --scaling, the cost of one decision as the policy grows to the
+ * trust-policy quota (4,096 non-whitespace characters, reference/sts.md
+ * §3.1): GitHub-shaped statements one by one, one statement with more and
+ * more `sub` patterns, and each padded to exactly the quota. One line a
+ * point: series=... statements=... values=... chars=... ns_deny=...
+ * ns_allow=... (deny: nothing matches, every statement is evaluated;
+ * allow: the last statement or pattern matches).
+ *   bench-policy --scaling [SECONDS_PER_POINT]
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +41,147 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+#define QUOTA 4096
+
+static size_t
+nonspace(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s != ' ' && *s != '\n' && *s != '\t' && *s != '\r';
+	return n;
+}
+
+/* k statements of `values` sub patterns each; the first Sid padded by `pad`. */
+static void
+policy_text(struct tl_buf *b, int k, int values, size_t pad)
+{
+	tl_buf_reset(b);
+	tl_buf_append_str(b, "{\"Version\":\"2012-10-17\",\"Statement\":[", NULL);
+	for (int i = 0; i < k; i++) {
+		tl_buf_printf(b, NULL, "%s{\"Sid\":\"S%d", i ? "," : "", i);
+		for (size_t j = 0; i == 0 && j < pad; j++)
+			tl_buf_putc(b, 'P', NULL);
+		tl_buf_append_str(
+			b,
+			"\",\"Effect\":\"Allow\",\"Principal\":{\"Federated\":"
+			"\"arn:aws:iam::123456789012:oidc-provider/"
+			"token.actions.githubusercontent.com\"},\"Action\":"
+			"\"sts:AssumeRoleWithWebIdentity\",\"Condition\":{\"StringEquals\":"
+			"{\"token.actions.githubusercontent.com:aud\":\"sts.amazonaws.com\"},"
+			"\"StringLike\":{\"token.actions.githubusercontent.com:sub\":[",
+			NULL);
+		for (int v = 0; v < values; v++)
+			tl_buf_printf(b, NULL, "%s\"repo:acme/app%d-%d:ref:refs/heads/*\"",
+				      v ? "," : "", i, v);
+		tl_buf_append_str(b, "]}}}", NULL);
+	}
+	tl_buf_append_str(b, "]}", NULL);
+}
+
+static struct tl_policy_context *
+sub_context(const char *sub)
+{
+	json_t *c = json_pack("{s:{s:s}, s:{s:s, s:s}}", "principal", "Federated",
+			      "arn:aws:iam::123456789012:oidc-provider/"
+			      "token.actions.githubusercontent.com",
+			      "keys", "token.actions.githubusercontent.com:sub", sub,
+			      "token.actions.githubusercontent.com:aud", "sts.amazonaws.com");
+	struct tl_policy_context *ctx = tl_policy_context_from_json(c, NULL);
+	json_decref(c);
+	return ctx;
+}
+
+static double
+ns_per_eval(const struct tl_policy *p, const struct tl_policy_context *ctx, double secs,
+	    enum tl_policy_decision want)
+{
+	long n = 0;
+	double t0 = now(), t;
+	if (tl_policy_eval(p, ctx, NULL) != want)
+		return -1;
+	do {
+		for (int i = 0; i < 256; i++, n++)
+			(void)tl_policy_eval(p, ctx, NULL);
+	} while ((t = now()) - t0 < secs);
+	return 1e9 * (t - t0) / (double)n;
+}
+
+static int
+point(const char *series, int k, int values, size_t pad, double secs)
+{
+	static const struct tl_policy_limits limits = {.max_chars = QUOTA};
+	struct tl_buf b;
+	struct tl_error err = {0};
+	char sub[128];
+	int rc = 0;
+
+	tl_buf_init(&b, 1 << 20);
+	policy_text(&b, k, values, pad);
+	if (nonspace(tl_buf_str(&b)) > QUOTA) {
+		tl_buf_finish(&b);
+		return 1;
+	}
+	struct tl_policy *p = tl_policy_parse(tl_buf_str(&b), b.len, &limits, &err);
+	if (!p) {
+		fprintf(stderr, "bench-policy: %s %d: %s\n", series, k, err.message);
+		tl_buf_finish(&b);
+		return -1;
+	}
+	snprintf(sub, sizeof(sub), "repo:acme/app%d-%d:ref:refs/heads/main", k - 1, values - 1);
+	struct tl_policy_context *allow = sub_context(sub);
+	struct tl_policy_context *deny = sub_context("repo:other/app:ref:refs/heads/main");
+	double d = ns_per_eval(p, deny, secs, TL_POLICY_IMPLICIT_DENY);
+	double a = ns_per_eval(p, allow, secs, TL_POLICY_ALLOW);
+	if (d < 0 || a < 0) {
+		fprintf(stderr, "bench-policy: %s %d: wrong decision\n", series, k);
+		rc = -1;
+	} else {
+		printf("series=%s statements=%d values=%d chars=%zu ns_deny=%.0f ns_allow=%.0f\n",
+		       series, k, values, nonspace(tl_buf_str(&b)), d, a);
+	}
+	tl_policy_context_free(allow);
+	tl_policy_context_free(deny);
+	tl_policy_free(p);
+	tl_buf_finish(&b);
+	return rc;
+}
+
+/* The largest count that fits, then that policy padded to exactly the quota. */
+static int
+series(const char *name, bool by_statements, double secs)
+{
+	int last = 0, rc;
+	struct tl_buf b;
+	char at[64];
+
+	for (int k = 1; k <= 200; k++) {
+		if (!by_statements && k > 10 && k % 5)
+			continue;
+		rc = by_statements ? point(name, k, 1, 0, secs) : point(name, 1, k, 0, secs);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			break;
+		last = k;
+	}
+	if (!last)
+		return -1;
+	tl_buf_init(&b, 1 << 20);
+	policy_text(&b, by_statements ? last : 1, by_statements ? 1 : last, 0);
+	size_t pad = QUOTA - nonspace(tl_buf_str(&b));
+	tl_buf_finish(&b);
+	snprintf(at, sizeof(at), "%s-at-quota", name);
+	return by_statements ? point(at, last, 1, pad, secs) : point(at, 1, last, pad, secs);
+}
+
 int
 main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--scaling") == 0) {
+		double secs = argc > 2 ? atof(argv[2]) : 0.2;
+		return series("statements", true, secs) < 0 || series("patterns", false, secs) < 0;
+	}
 	const char *path = argc > 1 ? argv[1] : "bench/policy/workload.json";
 	long n = argc > 2 ? strtol(argv[2], NULL, 10) : 2000000;
 	struct tl_error err = {0};

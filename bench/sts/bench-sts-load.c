@@ -2,8 +2,10 @@
 /*
  * A small keep-alive HTTP/1.1 load client: CONNECTIONS threads, each with
  * one connection, POSTing BODY to / back to back for SECONDS, timing every
- * request. Prints requests/s, p50/p99 latency and the status counts.
- *   bench-sts-load PORT BODY_FILE CONNECTIONS SECONDS
+ * request, stopping early after MAX_REQUESTS in all when given (bench/run
+ * uses that to issue an exact number of sessions). Prints requests/s,
+ * p50/p99 latency and the status counts.
+ *   bench-sts-load PORT BODY_FILE CONNECTIONS SECONDS [MAX_REQUESTS]
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@ static int port;
 static char *request;
 static size_t request_len;
 static double seconds;
+static unsigned long per_conn; /* 0: no count limit */
 static uint32_t *lat_us; /* shared sample array */
 static size_t lat_n;
 static pthread_mutex_t lat_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -105,7 +108,7 @@ worker(void *arg)
 	double stop = now_s() + seconds;
 	int fd = connect_one();
 
-	while (fd >= 0 && now_s() < stop) {
+	while (fd >= 0 && now_s() < stop && (!per_conn || c->ok + c->other < per_conn)) {
 		double t0 = now_s();
 		int st;
 		if (write(fd, request, request_len) != (ssize_t)request_len) {
@@ -154,13 +157,19 @@ main(int argc, char **argv)
 	struct counts *c, total = {0, 0, 0};
 	double t0, elapsed;
 
-	if (argc != 5) {
-		fprintf(stderr, "usage: bench-sts-load PORT BODY_FILE CONNECTIONS SECONDS\n");
+	if (argc != 5 && argc != 6) {
+		fprintf(stderr, "usage: bench-sts-load PORT BODY_FILE CONNECTIONS SECONDS "
+				"[MAX_REQUESTS]\n");
 		return 2;
 	}
 	port = atoi(argv[1]);
 	conns = atoi(argv[3]);
 	seconds = atof(argv[4]);
+	if (conns < 1)
+		conns = 1;
+	if (argc == 6)
+		per_conn = (strtoul(argv[5], NULL, 10) + (unsigned long)conns - 1) /
+			   (unsigned long)conns;
 	f = fopen(argv[2], "rb");
 	if (!f || fseek(f, 0, SEEK_END) < 0 || (blen = ftell(f)) < 0) {
 		perror(argv[2]);

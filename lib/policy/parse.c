@@ -80,7 +80,11 @@ arena_alloc(struct parser *p, size_t size)
 	if (size == 0)
 		size = align;
 	if (!b || b->cap - b->used < size) {
-		size_t cap = size > 8192 ? size : 8192;
+		/* 1 KiB first, doubling to 8 KiB: a role keeps its parsed trust
+		 * policy for its lifetime, and most use one or two KiB
+		 * (bench/README.md, memory per role). */
+		size_t next = !b ? 1024 : b->cap >= 4096 ? 8192 : b->cap * 2;
+		size_t cap = size > next ? size : next;
 		b = malloc(sizeof(*b) + cap);
 		if (!b) {
 			tl_error_set(p->err, TL_ERR_NOMEM, "out of memory parsing the policy");

@@ -152,5 +152,13 @@ enum tl_policy_decision tl_policy_trace_decision(const struct tl_policy_trace *t
 int tl_policy_trace_render_text(const struct tl_policy_trace *trace, struct tl_buf *out,
 				struct tl_error *err);
 
+/*
+ * The statement that decided: the first applied statement of the deciding
+ * effect (Allow for an allow, Deny otherwise), as its position in the
+ * trace's statement list (the JSON "statements" array); *sid gets its Sid
+ * or NULL. -1 when no statement decided (an implicit deny).
+ */
+long tl_policy_trace_deciding(const struct tl_policy_trace *trace, const char **sid);
+
 /* The trace as a new JSON object (NULL on allocation failure). */
 json_t *tl_policy_trace_to_json(const struct tl_policy_trace *trace);

@@ -400,6 +400,20 @@ stmt_json(const struct trace_stmt *ts, const struct tl_policy_context *ctx)
 			 reason, "conditions", conds);
 }
 
+long
+tl_policy_trace_deciding(const struct tl_policy_trace *t, const char **sid)
+{
+	bool want_allow = t->decision == TL_POLICY_ALLOW;
+
+	*sid = NULL;
+	for (size_t i = 0; i < t->nstmts; i++)
+		if (t->stmts[i].applied && t->stmts[i].stmt->allow == want_allow) {
+			*sid = t->stmts[i].stmt->sid;
+			return (long)i;
+		}
+	return -1;
+}
+
 json_t *
 tl_policy_trace_to_json(const struct tl_policy_trace *t)
 {

@@ -28,20 +28,34 @@
 
 /* --- the trace ----------------------------------------------------------- */
 
+const char *const tl_stsd_policy_actions[3] = {"sts:AssumeRoleWithWebIdentity", "sts:TagSession",
+					       "sts:SetSourceIdentity"};
+
+#define STEPS_MAX (256u * 1024)
+
 void
 tl_stsd_trace_init(struct stsd_trace *t)
 {
-	t->steps = json_array();
+	tl_buf_init(&t->steps, STEPS_MAX);
+	tl_buf_init(&t->keys, STEPS_MAX);
+	t->principal = NULL;
 	t->extra = json_object();
 	t->header[0] = '\0';
+	t->role = NULL;
+	t->actions = 0;
 }
 
 void
 tl_stsd_trace_finish(struct stsd_trace *t)
 {
-	json_decref(t->steps);
+	tl_buf_finish(&t->steps);
+	tl_buf_finish(&t->keys);
+	free(t->principal);
+	t->principal = NULL;
 	json_decref(t->extra);
-	t->steps = t->extra = NULL;
+	t->extra = NULL;
+	tl_stsd_role_put(t->role);
+	t->role = NULL;
 }
 
 void
@@ -54,9 +68,11 @@ tl_stsd_trace_step(struct stsd_trace *t, const char *check, const char *outcome,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	if (t->steps)
-		json_array_append_new(t->steps, json_pack("{s:s, s:s, s:s}", "check", check,
-							  "outcome", outcome, "detail", detail));
+	/* On overflow the step is lost, as a failed json_pack lost it. */
+	if (tl_buf_append(&t->steps, check, strlen(check) + 1, NULL) < 0 ||
+	    tl_buf_append(&t->steps, outcome, strlen(outcome) + 1, NULL) < 0 ||
+	    tl_buf_append(&t->steps, detail, strlen(detail) + 1, NULL) < 0)
+		return;
 }
 
 void
@@ -66,6 +82,151 @@ tl_stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value)
 		json_object_set_new(t->extra, key, value);
 	else
 		json_decref(value);
+}
+
+/* The buffer's bytes in an allocation of their own size (kept for long). */
+static char *
+steal_exact(struct tl_buf *b, size_t *len)
+{
+	char *p = tl_buf_steal(b, len), *q = realloc(p, *len + 1);
+	return q ? q : p;
+}
+
+void
+tl_stsd_trace_take(struct stsd_trace *t, struct stsd_lazy *lazy)
+{
+	lazy->steps = steal_exact(&t->steps, &lazy->steps_len);
+	lazy->keys = t->keys.len ? steal_exact(&t->keys, &lazy->keys_len) : NULL;
+	lazy->principal = t->principal;
+	t->principal = NULL;
+	lazy->role = t->role;
+	lazy->actions = t->actions;
+	t->role = NULL;
+	t->actions = 0;
+}
+
+static json_t *
+steps_json(const struct stsd_lazy *lazy)
+{
+	json_t *a = json_array();
+	const char *p = lazy->steps, *end = lazy->steps + lazy->steps_len;
+
+	while (a && p && p < end) {
+		const char *check = p, *outcome = check + strlen(check) + 1;
+		const char *detail = outcome + strlen(outcome) + 1;
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "check", check, "outcome",
+						   outcome, "detail", detail));
+		p = detail + strlen(detail) + 1;
+	}
+	return a;
+}
+
+static json_t *
+context_json(const struct stsd_lazy *lazy)
+{
+	json_t *keys = json_object();
+	const char *p = lazy->keys, *end = lazy->keys + lazy->keys_len;
+
+	while (keys && p && p < end) {
+		const char *key = p, *value = key + strlen(key) + 1;
+		json_t *have = json_object_get(keys, key);
+		if (!have) {
+			have = json_array();
+			json_object_set_new(keys, key, have);
+		}
+		if (*value == '=')
+			json_array_append_new(have, json_string(value + 1));
+		p = value + strlen(value) + 1;
+	}
+	return json_pack("{s:{s:s}, s:o}", "principal", "Federated", lazy->principal, "keys", keys);
+}
+
+/* The request context again, from the packed keys: the same ctx_add calls. */
+static struct tl_policy_context *
+context_again(const struct stsd_lazy *lazy)
+{
+	struct tl_policy_context *ctx = tl_policy_context_new();
+	const char *p = lazy->keys, *end = lazy->keys + lazy->keys_len;
+
+	if (!ctx || tl_policy_context_set_principal(ctx, TL_PRINCIPAL_FEDERATED, lazy->principal,
+						    NULL) < 0) {
+		tl_policy_context_free(ctx);
+		return NULL;
+	}
+	while (p && p < end) {
+		const char *key = p, *value = key + strlen(key) + 1;
+		if (tl_policy_context_add(ctx, key, *value == '=' ? value + 1 : NULL, NULL) < 0) {
+			tl_policy_context_free(ctx);
+			return NULL;
+		}
+		p = value + strlen(value) + 1;
+	}
+	return ctx;
+}
+
+/* The trust-policy traces, evaluated again: same policy, same context. */
+static json_t *
+policy_json(const struct stsd_lazy *lazy)
+{
+	struct tl_policy_context *ctx = context_again(lazy);
+	json_t *traces = ctx ? json_array() : NULL;
+
+	for (int a = 0; traces && a < 3; a++) {
+		struct tl_policy_trace *pt = NULL;
+		json_t *pj = NULL;
+
+		if (!(lazy->actions & (1u << a)))
+			continue;
+		if (tl_policy_context_set_action(ctx, tl_stsd_policy_actions[a], NULL) < 0)
+			break;
+		tl_policy_eval(lazy->role->policy, ctx, &pt);
+		if (pt)
+			pj = tl_policy_trace_to_json(pt);
+		tl_policy_trace_free(pt);
+		if (pj) {
+			json_object_set_new(pj, "action", json_string(tl_stsd_policy_actions[a]));
+			json_array_append_new(traces, pj);
+		}
+	}
+	tl_policy_context_free(ctx);
+	return traces;
+}
+
+json_t *
+tl_stsd_lazy_render(struct stsd_lazy *lazy)
+{
+	if (!lazy->doc)
+		return NULL;
+	/* Replacing a key keeps its place: the output is in the built order. */
+	json_object_set_new(lazy->doc, "steps", steps_json(lazy));
+	if (lazy->principal && json_object_get(lazy->doc, "context"))
+		json_object_set_new(lazy->doc, "context", context_json(lazy));
+	if (lazy->role && lazy->principal && json_object_get(lazy->doc, "policy"))
+		json_object_set_new(lazy->doc, "policy", policy_json(lazy));
+	return json_incref(lazy->doc);
+}
+
+void
+tl_stsd_lazy_clear(struct stsd_lazy *lazy)
+{
+	if (!lazy->doc)
+		return;
+	json_object_set_new(lazy->doc, "steps", json_null());
+	if (json_object_get(lazy->doc, "context"))
+		json_object_set_new(lazy->doc, "context", json_null());
+	if (json_object_get(lazy->doc, "policy"))
+		json_object_set_new(lazy->doc, "policy", json_null());
+}
+
+void
+tl_stsd_lazy_finish(struct stsd_lazy *lazy)
+{
+	json_decref(lazy->doc);
+	free(lazy->steps);
+	free(lazy->keys);
+	free(lazy->principal);
+	tl_stsd_role_put(lazy->role);
+	memset(lazy, 0, sizeof(*lazy));
 }
 
 /* --- helpers ------------------------------------------------------------- */
@@ -109,26 +270,20 @@ is_time_reason(enum tl_jws_reason r)
 
 struct ctx_builder {
 	struct tl_policy_context *ctx;
-	json_t *keys; /* the same keys, for the trace */
+	struct tl_buf *keys; /* the same keys, packed, for the trace */
 	int failed;
 };
 
 static void
 ctx_add(struct ctx_builder *b, const char *key, const char *value)
 {
-	json_t *have;
-
 	if (tl_policy_context_add(b->ctx, key, value, NULL) < 0)
 		b->failed = 1;
-	if (!b->keys)
-		return;
-	have = json_object_get(b->keys, key);
-	if (!have) {
-		have = json_array();
-		json_object_set_new(b->keys, key, have);
-	}
-	if (value)
-		json_array_append_new(have, json_string(value));
+	/* "key\0" then "=value\0", or "-\0" for a key without a value. */
+	if (tl_buf_append(b->keys, key, strlen(key) + 1, NULL) < 0 ||
+	    tl_buf_putc(b->keys, value ? '=' : '-', NULL) < 0 ||
+	    tl_buf_append(b->keys, value ? value : "", value ? strlen(value) + 1 : 1, NULL) < 0)
+		b->failed = 1;
 }
 
 /* tl_claims_aws_keys callback. */
@@ -199,30 +354,6 @@ read_tags(const json_t *claim, json_t **ptags, json_t **tkeys, char *why, size_t
 		json_array_append(*tkeys, (json_t *)v);
 	}
 	return 0;
-}
-
-/* The deciding statement of a policy trace, for the short header. */
-static void
-deciding(const json_t *ptrace, char *out, size_t size)
-{
-	const char *decision = json_string_value(json_object_get(ptrace, "decision"));
-	const char *want = decision && strcmp(decision, "allow") == 0 ? "Allow" : "Deny";
-	const json_t *st;
-	size_t i;
-
-	snprintf(out, size, "none");
-	json_array_foreach(json_object_get(ptrace, "statements"), i, st)
-	{
-		const char *sid = json_string_value(json_object_get(st, "sid"));
-		if (json_is_true(json_object_get(st, "applied")) &&
-		    strcmp(json_string_value(json_object_get(st, "effect")), want) == 0) {
-			if (sid)
-				snprintf(out, size, "%s", sid);
-			else
-				snprintf(out, size, "#%zu", i);
-			return;
-		}
-	}
 }
 
 struct verdict {
@@ -553,7 +684,7 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 
 	/* 11. The request context and the trust policy. */
 	b.ctx = tl_policy_context_new();
-	b.keys = json_object();
+	b.keys = &trace->keys;
 	if (!b.ctx) {
 		verdict_fail(&v, "internal", TL_STS_INTERNAL_FAILURE, NULL, "reason=nomem");
 		goto done;
@@ -595,22 +726,22 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 		ctx_add(&b, "sts:SourceIdentity", out->source_identity);
 	if (role_authorized)
 		ctx_add(&b, "sts:RoleAuthorizedByIdp", "true");
-	tl_stsd_trace_set(
-		trace, "context",
-		json_pack("{s:{s:s}, s:O}", "principal", "Federated", prov->arn, "keys", b.keys));
+	/* A placeholder, as "policy" below: rendered when fetched. */
+	tl_stsd_trace_set(trace, "context", json_null());
+	free(trace->principal);
+	trace->principal = strdup(prov->arn);
 	if (b.failed) {
 		verdict_fail(&v, "internal", TL_STS_INTERNAL_FAILURE, NULL, "reason=nomem");
 		goto done;
 	}
 	{
-		static const char *const actions[] = {"sts:AssumeRoleWithWebIdentity",
-						      "sts:TagSession", "sts:SetSourceIdentity"};
-		json_t *traces = json_array();
+		const char *const *actions = tl_stsd_policy_actions;
 		for (int a = 0; a < 3; a++) {
 			struct tl_policy_trace *pt = NULL;
 			enum tl_policy_decision d;
-			json_t *pj = NULL;
 			char stmt[128];
+			const char *sid;
+			long at;
 
 			if ((a == 1 && !ptags) || (a == 2 && !out->has_source_identity))
 				continue;
@@ -619,15 +750,17 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 					     "reason=nomem");
 				break;
 			}
+			/* The trace's JSON is built only if the decision is fetched. */
 			d = tl_policy_eval(role->policy, b.ctx, &pt);
-			if (pt)
-				pj = tl_policy_trace_to_json(pt);
+			at = pt ? tl_policy_trace_deciding(pt, &sid) : -1;
+			if (at < 0)
+				snprintf(stmt, sizeof(stmt), "none");
+			else if (sid)
+				snprintf(stmt, sizeof(stmt), "%s", sid);
+			else
+				snprintf(stmt, sizeof(stmt), "#%ld", at);
 			tl_policy_trace_free(pt);
-			deciding(pj, stmt, sizeof(stmt));
-			if (pj)
-				json_object_set_new(pj, "action", json_string(actions[a]));
-			if (traces && pj)
-				json_array_append(traces, pj);
+			trace->actions |= 1u << a;
 			if (d == TL_POLICY_ALLOW) {
 				tl_stsd_trace_step(trace, "trust-policy", "pass",
 						   "%s allowed by statement %s", actions[a], stmt);
@@ -642,9 +775,10 @@ tl_stsd_arwwi(struct tl_stsd *svc, const struct tl_sts_arwwi_request *req,
 					 actions[a], tl_policy_decision_name(d), stmt);
 				verdict_fail(&v, "trust-policy", TL_STS_ACCESS_DENIED, NULL, why);
 			}
-			json_decref(pj);
 		}
-		tl_stsd_trace_set(trace, "policy", traces);
+		/* A placeholder that keeps the key's place in the decision. */
+		tl_stsd_trace_set(trace, "policy", json_null());
+		trace->role = tl_stsd_role_ref(role);
 	}
 
 	/* 12. DurationSeconds against the role's maximum. */
@@ -697,7 +831,6 @@ done:
 	set_header(trace, &v);
 	json_decref(ptags);
 	json_decref(tkeys);
-	json_decref(b.keys);
 	tl_policy_context_free(b.ctx);
 	tl_jws_result_finish(&res);
 	json_decref(unverified);

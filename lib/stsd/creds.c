@@ -241,6 +241,7 @@ issue_credentials(struct tl_stsd *svc, struct issue *is, struct tl_http_exchange
 	struct tl_policy_trace *pt = NULL;
 	enum tl_policy_decision d = TL_POLICY_IMPLICIT_DENY;
 	json_t *keys = json_object(), *pj = NULL, *decision = NULL;
+	struct stsd_lazy lazy;
 	char iso[TL_TIME_ISO8601_LEN], buf[64], assumed[256] = "";
 	int64_t now = tl_clock_now(svc->clock);
 	int failed = 0, rc = 0;
@@ -331,11 +332,12 @@ record:
 	decision = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O}", "requestId", is->request_id,
 			     "eventName", "AssumeRole", "time", iso, "outcome",
 			     rc == 1 ? "allow" : "deny", "decision", is->header, "invokedBy",
-			     is->service, "steps", trace.steps ? trace.steps : json_null());
+			     is->service, "steps", json_null());
 	if (decision && trace.extra)
 		json_object_update(decision, trace.extra);
-	if (decision)
-		tl_stsd_decision_store(svc, is->request_id, decision);
+	memset(&lazy, 0, sizeof(lazy));
+	tl_stsd_trace_take(&trace, &lazy);
+	lazy.doc = decision;
 	if (decision && svc->audit) {
 		const char *ua = tl_http_header(ex, "User-Agent");
 		json_t *event = json_pack(
@@ -347,7 +349,7 @@ record:
 			is->service, "userAgent", ua ? ua : is->service, "requestParameters",
 			"roleArn", is->role_arn, "roleSessionName", is->session, "requestID",
 			is->request_id, "readOnly", 1, "eventType", "AwsApiCall",
-			"recipientAccountId", svc->account, "trustlab", decision);
+			"recipientAccountId", svc->account, "trustlab", json_null());
 		if (event && rc == 1)
 			json_object_set_new(event, "responseElements",
 					    json_pack("{s:{s:s}, s:{s:s}}", "credentials",
@@ -358,11 +360,14 @@ record:
 			json_object_set_new(event, "errorMessage",
 					    json_string("An unknown error occurred"));
 		}
-		if (event)
+		if (event) {
+			json_object_set_new(event, "trustlab", tl_stsd_lazy_render(&lazy));
 			tl_stsd_audit_write(svc, event);
+		}
 		json_decref(event);
 	}
-	json_decref(decision);
+	tl_stsd_lazy_clear(&lazy);
+	tl_stsd_decision_store(svc, is->request_id, &lazy);
 out:
 	json_decref(pj);
 	json_decref(keys);

@@ -42,6 +42,8 @@ tl_stsd_config_init(struct tl_stsd_config *cfg)
 	cfg->decisions_max = 10000;
 	cfg->sessions_max = 100000;
 	cfg->admin_user = "admin";
+	cfg->roles_max = 5000;
+	cfg->providers_max = 100;
 }
 
 /* --- sessions -------------------------------------------------------------- */
@@ -111,24 +113,29 @@ session_find(struct tl_stsd *svc, const char *akid, struct stsd_session *out)
 
 /* --- decisions and audit ---------------------------------------------------- */
 
+/*
+ * Keeps the decision unrendered (stsd-private.h, struct stsd_lazy): it is
+ * rendered when fetched, under the lock, so one thread renders it at a time.
+ */
 void
-tl_stsd_decision_store(struct tl_stsd *svc, const char *request_id, const json_t *doc)
+tl_stsd_decision_store(struct tl_stsd *svc, const char *request_id, struct stsd_lazy *lazy)
 {
-	char *text;
 	struct decision *d;
+	struct stsd_lazy old;
 
-	if (!svc->decisions_max)
+	if (!svc->decisions_max || !lazy->doc) {
+		tl_stsd_lazy_finish(lazy);
 		return;
-	text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!text)
-		return;
+	}
 	pthread_mutex_lock(&svc->decision_lock);
 	d = &svc->decisions[svc->decision_next];
-	free(d->json);
-	d->json = text;
+	old = d->lazy;
+	d->lazy = *lazy;
+	memset(lazy, 0, sizeof(*lazy));
 	snprintf(d->request_id, sizeof(d->request_id), "%s", request_id);
 	svc->decision_next = (svc->decision_next + 1) % svc->decisions_max;
 	pthread_mutex_unlock(&svc->decision_lock);
+	tl_stsd_lazy_finish(&old);
 }
 
 static char *
@@ -137,9 +144,13 @@ decision_find(struct tl_stsd *svc, const char *request_id)
 	char *text = NULL;
 	pthread_mutex_lock(&svc->decision_lock);
 	for (size_t i = 0; i < svc->decisions_max; i++)
-		if (svc->decisions[i].json &&
+		if (svc->decisions[i].lazy.doc &&
 		    strcmp(svc->decisions[i].request_id, request_id) == 0) {
-			text = strdup(svc->decisions[i].json);
+			json_t *doc = tl_stsd_lazy_render(&svc->decisions[i].lazy);
+			if (doc)
+				text = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			json_decref(doc);
+			tl_stsd_lazy_clear(&svc->decisions[i].lazy);
 			break;
 		}
 	pthread_mutex_unlock(&svc->decision_lock);
@@ -233,6 +244,8 @@ tl_stsd_new(const struct tl_stsd_config *cfg, struct tl_error *err)
 	svc->session_table = calloc(svc->session_buckets, sizeof(*svc->session_table));
 	svc->session_fifo = calloc(svc->sessions_max, sizeof(*svc->session_fifo));
 	svc->decisions_max = cfg->decisions_max;
+	svc->roles_max = cfg->roles_max ? cfg->roles_max : 5000;
+	svc->providers_max = cfg->providers_max ? cfg->providers_max : 100;
 	svc->decisions = calloc(svc->decisions_max + 1, sizeof(*svc->decisions));
 	svc->maps = calloc(cfg->issuer_map_count + 1, sizeof(*svc->maps));
 	if (!svc->admin_akid || !svc->admin_secret || !svc->region || !svc->admin_user ||
@@ -280,7 +293,7 @@ tl_stsd_free(struct tl_stsd *svc)
 	free(svc->session_fifo);
 	free(svc->session_table);
 	for (size_t i = 0; svc->decisions && i < svc->decisions_max; i++)
-		free(svc->decisions[i].json);
+		tl_stsd_lazy_finish(&svc->decisions[i].lazy);
 	free(svc->decisions);
 	for (size_t i = 0; i < svc->map_count; i++) {
 		free((char *)(uintptr_t)svc->maps[i].issuer);
@@ -860,21 +873,22 @@ finish_call(struct call *c, bool ok)
 	const struct tl_sts_error_info *info = ok ? NULL : tl_sts_error_info(c->fault.code);
 	char iso[TL_TIME_ISO8601_LEN], event_id[TL_UUID_LEN];
 	const char *ua = tl_http_header(c->ex, "User-Agent");
+	struct stsd_lazy lazy;
 	json_t *decision, *event;
 
 	tl_time_format_iso8601(tl_clock_now(c->svc->clock), iso);
-	decision =
-		json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "requestId", c->request_id, "eventName",
-			  c->action, "time", iso, "outcome", ok ? "allow" : "deny", "decision",
-			  c->trace.header, "steps", c->trace.steps ? c->trace.steps : json_null());
+	decision = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "requestId", c->request_id,
+			     "eventName", c->action, "time", iso, "outcome", ok ? "allow" : "deny",
+			     "decision", c->trace.header, "steps", json_null());
 	if (decision && info)
 		json_object_set_new(decision, "error",
 				    json_pack("{s:s, s:s, s:i}", "code", info->name, "message",
 					      c->fault.message, "status", info->status));
 	if (decision && c->trace.extra)
 		json_object_update(decision, c->trace.extra);
-	if (decision)
-		tl_stsd_decision_store(c->svc, c->request_id, decision);
+	memset(&lazy, 0, sizeof(lazy));
+	tl_stsd_trace_take(&c->trace, &lazy);
+	lazy.doc = decision;
 	if (c->svc->audit && decision) {
 		if (tl_rng_uuid(&c->svc->rng, event_id, NULL) < 0)
 			event_id[0] = '\0';
@@ -907,12 +921,13 @@ finish_call(struct call *c, bool ok)
 						    : c->fault.message));
 		}
 		if (event) {
-			json_object_set(event, "trustlab", decision);
+			json_object_set_new(event, "trustlab", tl_stsd_lazy_render(&lazy));
 			tl_stsd_audit_write(c->svc, event);
 		}
 		json_decref(event);
 	}
-	json_decref(decision);
+	tl_stsd_lazy_clear(&lazy);
+	tl_stsd_decision_store(c->svc, c->request_id, &lazy);
 }
 
 static void

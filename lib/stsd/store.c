@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,8 +23,6 @@
 #include "stsd-private.h"
 
 #define STATE_MAX (64u * 1024 * 1024)
-#define PROVIDERS_MAX 100
-#define ROLES_MAX 5000
 
 static char *
 sdup(const char *s)
@@ -139,6 +138,8 @@ snapshot_free(struct stsd_snapshot *s)
 		tl_stsd_role_put(s->roles[i]);
 	free(s->providers);
 	free(s->roles);
+	free(s->provider_slots);
+	free(s->role_slots);
 	free(s);
 }
 
@@ -183,23 +184,109 @@ snapshot_copy(const struct stsd_snapshot *old)
 	return s;
 }
 
+/*
+ * Name indexes: open addressing, slot = position + 1 (0 empty), at most
+ * half full. Built when a snapshot is published (and while a state file
+ * loads), so a lookup costs the same with 10 roles or 100,000
+ * (bench/README.md, the scaling curve). Without one (no memory), lookups
+ * fall back to a scan.
+ */
+static size_t
+name_hash(const char *s, bool fold)
+{
+	uint64_t h = 1469598103934665603u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)(fold ? tolower((unsigned char)*s) : *s)) * 1099511628211u;
+	return (size_t)h;
+}
+
+static const char *
+slot_name(const struct stsd_snapshot *s, bool roles, size_t i)
+{
+	return roles ? s->roles[i]->name : s->providers[i]->url;
+}
+
+static void
+index_put(size_t *slots, size_t cap, size_t hash, size_t i)
+{
+	size_t at = hash & (cap - 1);
+	while (slots[at])
+		at = (at + 1) & (cap - 1);
+	slots[at] = i + 1;
+}
+
+/* Adds entry i (already in the array), growing the index as needed. */
+static void
+index_add(struct stsd_snapshot *s, bool roles, size_t i)
+{
+	size_t **slots = roles ? &s->role_slots : &s->provider_slots;
+	size_t *cap = roles ? &s->role_cap : &s->provider_cap;
+	size_t count = roles ? s->role_count : s->provider_count;
+
+	if (!*slots && *cap == SIZE_MAX)
+		return; /* gave up: no memory */
+	if (count * 2 > *cap) {
+		size_t ncap = 64;
+		while (ncap < count * 4)
+			ncap *= 2;
+		free(*slots);
+		*slots = calloc(ncap, sizeof(**slots));
+		*cap = *slots ? ncap : SIZE_MAX;
+		for (size_t k = 0; *slots && k < count; k++)
+			index_put(*slots, ncap, name_hash(slot_name(s, roles, k), roles), k);
+		return;
+	}
+	index_put(*slots, *cap, name_hash(slot_name(s, roles, i), roles), i);
+}
+
+static void
+snapshot_index(struct stsd_snapshot *s)
+{
+	free(s->role_slots);
+	free(s->provider_slots);
+	s->role_slots = s->provider_slots = NULL;
+	s->role_cap = s->provider_cap = 0;
+	if (s->role_count)
+		index_add(s, true, s->role_count - 1);
+	if (s->provider_count)
+		index_add(s, false, s->provider_count - 1);
+}
+
+static ssize_t
+index_find(const struct stsd_snapshot *s, bool roles, const char *name)
+{
+	const size_t *slots = roles ? s->role_slots : s->provider_slots;
+	size_t cap = roles ? s->role_cap : s->provider_cap;
+	size_t count = roles ? s->role_count : s->provider_count;
+
+	if (slots) {
+		for (size_t at = name_hash(name, roles) & (cap - 1); slots[at];
+		     at = (at + 1) & (cap - 1)) {
+			const char *have = slot_name(s, roles, slots[at] - 1);
+			if (roles ? strcasecmp(have, name) == 0 : strcmp(have, name) == 0)
+				return (ssize_t)slots[at] - 1;
+		}
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *have = slot_name(s, roles, i);
+		if (roles ? strcasecmp(have, name) == 0 : strcmp(have, name) == 0)
+			return (ssize_t)i;
+	}
+	return -1;
+}
+
 static ssize_t
 find_provider(const struct stsd_snapshot *s, const char *url)
 {
-	for (size_t i = 0; i < s->provider_count; i++)
-		if (strcmp(s->providers[i]->url, url) == 0)
-			return (ssize_t)i;
-	return -1;
+	return index_find(s, false, url);
 }
 
 /* IAM role names are unique case-insensitively. */
 static ssize_t
 find_role(const struct stsd_snapshot *s, const char *name)
 {
-	for (size_t i = 0; i < s->role_count; i++)
-		if (strcasecmp(s->roles[i]->name, name) == 0)
-			return (ssize_t)i;
-	return -1;
+	return index_find(s, true, name);
 }
 
 struct stsd_provider *
@@ -309,6 +396,7 @@ commit(struct tl_stsd *svc, struct stsd_snapshot *next, struct tl_sts_fault *fau
 	struct tl_error err;
 	struct stsd_snapshot *old;
 
+	snapshot_index(next);
 	if (state_save(svc, next, &err) < 0) {
 		tl_stsd_snapshot_put(next);
 		return tl_sts_fault_set(fault, TL_STS_SERVICE_FAILURE,
@@ -383,10 +471,10 @@ tl_stsd_iam_create_provider(struct tl_stsd *svc, const char *url, const char *co
 				 "Provider with url https://%s already exists.", url);
 		goto out;
 	}
-	if (svc->snap->provider_count >= PROVIDERS_MAX) {
+	if (svc->snap->provider_count >= svc->providers_max) {
 		tl_sts_fault_set(fault, TL_STS_LIMIT_EXCEEDED,
-				 "Cannot exceed quota for OpenIdConnectProvidersPerAccount: %d",
-				 PROVIDERS_MAX);
+				 "Cannot exceed quota for OpenIdConnectProvidersPerAccount: %zu",
+				 svc->providers_max);
 		goto out;
 	}
 	for (size_t i = 0; i < nclient; i++)
@@ -559,9 +647,9 @@ tl_stsd_iam_create_role(struct tl_stsd *svc, const char *name, const char *path,
 				 "Role with name %s already exists.", name);
 		goto out;
 	}
-	if (svc->snap->role_count >= ROLES_MAX) {
+	if (svc->snap->role_count >= svc->roles_max) {
 		tl_sts_fault_set(fault, TL_STS_LIMIT_EXCEEDED,
-				 "Cannot exceed quota for RolesPerAccount: %d", ROLES_MAX);
+				 "Cannot exceed quota for RolesPerAccount: %zu", svc->roles_max);
 		goto out;
 	}
 	r = role_new();
@@ -845,7 +933,7 @@ tl_stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 			tl_error_prefix(err, "%s", file);
 			goto out;
 		}
-		if (!url || find_provider(s, url) >= 0 || s->provider_count >= PROVIDERS_MAX ||
+		if (!url || find_provider(s, url) >= 0 || s->provider_count >= svc->providers_max ||
 		    load_strings(v, "client_ids", ids, TL_STS_IAM_CLIENT_IDS_MAX, &nid, file,
 				 &path) < 0 ||
 		    load_strings(v, "thumbprints", th, TL_STS_IAM_THUMBPRINTS_MAX, &nth, file,
@@ -871,6 +959,7 @@ tl_stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 			goto out;
 		}
 		s->providers[s->provider_count++] = p;
+		index_add(s, false, s->provider_count - 1);
 		tl_jpath_pop(&path, mark);
 	}
 	a = json_object_get(doc, "roles");
@@ -898,7 +987,7 @@ tl_stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 		if (!name || !tl_sts_role_name_valid(name) || !rpath ||
 		    !tl_sts_role_path_valid(rpath) || !id || strlen(id) != TL_STS_ROLE_ID_LEN ||
 		    !pol || msd < TL_STS_IAM_SESSION_MIN || msd > TL_STS_IAM_SESSION_MAX ||
-		    find_role(s, name) >= 0 || s->role_count >= ROLES_MAX ||
+		    find_role(s, name) >= 0 || s->role_count >= svc->roles_max ||
 		    load_tags(v, tags, &ntag) < 0) {
 			load_fail(err, file, &path,
 				  "not a role (name, path, id, trust_policy, "
@@ -937,6 +1026,7 @@ tl_stsd_state_load(struct tl_stsd *svc, struct tl_error *err)
 		}
 		r->tag_count = ntag;
 		s->roles[s->role_count++] = r;
+		index_add(s, true, s->role_count - 1);
 		tl_jpath_pop(&path, mark);
 	}
 	rc = 0;

@@ -62,6 +62,9 @@ struct stsd_snapshot {
 	size_t provider_count;
 	struct stsd_role **roles;
 	size_t role_count;
+	/* Name indexes (store.c): slot = position + 1, 0 empty. */
+	size_t *provider_slots, *role_slots;
+	size_t provider_cap, role_cap;
 };
 
 struct stsd_session {
@@ -112,9 +115,27 @@ struct stsd_imds_token {
 #define STSD_TASKS_MAX 256
 #define STSD_IMDS_TOKENS_MAX 1024
 
+/*
+ * A kept decision, rendered as JSON only when fetched (bench/README.md:
+ * rendering it on every call cost about a fifth of an ARWWI): the document
+ * with "steps", "context" and "policy" as null placeholders, the packed
+ * steps and context keys, and the role: the context is rebuilt from the
+ * keys and the trust policy evaluated again, with a trace.
+ */
+struct stsd_lazy {
+	json_t *doc;
+	char *steps; /* packed "check\0outcome\0detail\0" triples */
+	size_t steps_len;
+	char *keys; /* packed context keys (arwwi.c ctx_add), or NULL */
+	size_t keys_len;
+	char *principal; /* the context's principal, or NULL */
+	struct stsd_role *role; /* a reference, or NULL */
+	unsigned actions; /* bit a: tl_stsd_policy_actions[a] was evaluated */
+};
+
 struct decision {
 	char request_id[TL_UUID_LEN];
-	char *json;
+	struct stsd_lazy lazy;
 };
 
 struct tl_stsd {
@@ -126,6 +147,7 @@ struct tl_stsd {
 	struct tl_rng rng;
 	char *state_path;
 	struct tl_policy_limits limits;
+	size_t roles_max, providers_max;
 	int64_t skew_seconds;
 	int64_t jwks_ttl_ms;
 	int64_t jwks_refetch_ms;
@@ -189,10 +211,18 @@ struct tl_stsd {
 
 /* A request's explanation: ordered checks, then details. */
 struct stsd_trace {
-	json_t *steps; /* [{check, outcome, detail}] */
-	json_t *extra; /* object: token, context, policy, ... */
+	struct tl_buf steps; /* packed "check\0outcome\0detail\0" triples */
+	json_t *extra; /* object: token, context and policy (null placeholders), ... */
+	struct tl_buf keys; /* the context keys, packed */
+	char *principal; /* the context's principal */
 	char header[512]; /* x-trustlab-decision */
+	/* The trust-policy evaluation, replayed with a trace when rendered. */
+	struct stsd_role *role; /* a reference, or NULL */
+	unsigned actions;
 };
+
+/* The actions a web-identity request is evaluated for, in order. */
+extern const char *const tl_stsd_policy_actions[3];
 
 void tl_stsd_trace_init(struct stsd_trace *t);
 void tl_stsd_trace_finish(struct stsd_trace *t);
@@ -201,6 +231,14 @@ void tl_stsd_trace_step(struct stsd_trace *t, const char *check, const char *out
 			const char *fmt, ...) TL_PRINTF(4, 5);
 /* Steals `value`. */
 void tl_stsd_trace_set(struct stsd_trace *t, const char *key, json_t *value);
+/* Moves the trace's lazy parts into `lazy` (whose doc the caller sets). */
+void tl_stsd_trace_take(struct stsd_trace *t, struct stsd_lazy *lazy);
+/* Fills the placeholders of lazy->doc (steps, policy) and returns it (a new
+ * reference); tl_stsd_lazy_clear puts the placeholders back. Not thread-safe
+ * for one decision: callers serialise. */
+json_t *tl_stsd_lazy_render(struct stsd_lazy *lazy);
+void tl_stsd_lazy_clear(struct stsd_lazy *lazy);
+void tl_stsd_lazy_finish(struct stsd_lazy *lazy);
 
 /* store.c */
 struct stsd_snapshot *tl_stsd_snapshot_get(struct tl_stsd *svc);
@@ -269,7 +307,8 @@ void tl_stsd_arwwi_out_finish(struct stsd_arwwi_out *out);
 
 /* service.c */
 void tl_stsd_session_add(struct tl_stsd *svc, const struct stsd_session *s);
-void tl_stsd_decision_store(struct tl_stsd *svc, const char *request_id, const json_t *doc);
+/* Takes the lazy decision (its doc and packed parts); renders on fetch. */
+void tl_stsd_decision_store(struct tl_stsd *svc, const char *request_id, struct stsd_lazy *lazy);
 void tl_stsd_audit_write(struct tl_stsd *svc, const json_t *event);
 
 /* creds.c: a static user by access key id (copied out), for SigV4. */

@@ -61,6 +61,11 @@ struct tl_stsd_config {
 	/* The IAM user the admin keys belong to (GetCallerIdentity answers
 	 * arn:aws:iam::ACCOUNT:user/NAME); default "admin". */
 	const char *admin_user;
+	/* IAM quotas: RolesPerAccount (default 5,000, AWS's maximum) and
+	 * OpenIdConnectProvidersPerAccount (default 100); raise them only for
+	 * load tests (bench/run's scaling curves). */
+	size_t roles_max;
+	size_t providers_max;
 };
 
 /* Fills the defaults above. */

@@ -471,6 +471,14 @@ START_TEST(arwwi_allows_and_explains)
 				"token.actions.githubusercontent.com:repository"));
 	ck_assert_msg(!strstr(d.body, tok), "the decision must not carry the token");
 	json_decref(doc);
+	{
+		/* Rendered when fetched (lazily): a second fetch is the same text. */
+		char *first = strdup(d.body);
+		send_raw("GET", path, NULL, NULL, &d);
+		ck_assert_int_eq(d.status, 200);
+		ck_assert_str_eq(d.body, first);
+		free(first);
+	}
 	send_raw("GET", "/_trustlab/decisions/no-such-id", NULL, NULL, &d);
 	ck_assert_int_eq(d.status, 404);
 	free(tok);

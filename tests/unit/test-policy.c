@@ -141,6 +141,11 @@ START_TEST(trace_text_says_why)
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(c, "reason")),
 				     "does not match StringLike"));
 	json_decref(j);
+	{
+		const char *sid = "x";
+		ck_assert_int_eq(tl_policy_trace_deciding(t, &sid), -1);
+		ck_assert_ptr_null(sid);
+	}
 	tl_policy_trace_free(t);
 
 	/* The same policy allows main. */
@@ -153,6 +158,11 @@ START_TEST(trace_text_says_why)
 					     "allows sts:AssumeRoleWithWebIdentity") != NULL,
 		      "%s", tl_buf_str(&b));
 	tl_buf_finish(&b);
+	{
+		const char *sid = NULL;
+		ck_assert_int_eq(tl_policy_trace_deciding(t, &sid), 0);
+		ck_assert_str_eq(sid, "GitHubMain");
+	}
 	tl_policy_trace_free(t);
 	tl_policy_context_free(ctx);
 	tl_policy_free(p);

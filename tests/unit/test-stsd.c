@@ -172,6 +172,55 @@ START_TEST(config_file_errors_name_the_place)
 }
 END_TEST
 
+/* The quotas are configurable (bench/run raises them) and every lookup
+ * goes through the name index: duplicates are found case-insensitively
+ * among many roles, and after a reload from the state file. */
+START_TEST(quotas_and_name_index)
+{
+	const char *ids[] = {"sts.amazonaws.com"};
+	struct tl_stsd_config cfg;
+	struct tl_stsd *svc;
+	struct tl_error err;
+	char name[64], path[256];
+
+	snprintf(path, sizeof(path), "%s/quota-state.json", dir);
+	tl_stsd_config_init(&cfg);
+	cfg.roles_max = 300;
+	cfg.providers_max = 2;
+	cfg.state_path = path;
+	svc = tl_stsd_new(&cfg, &err);
+	ck_assert_msg(svc != NULL, "%s", err.message);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "role-%d", i);
+		ck_assert_msg(tl_stsd_create_role(svc, name, NULL, policy, 0, &err) == 0,
+			      "role %d: %s", i, err.message);
+	}
+	ck_assert_int_eq(tl_stsd_create_role(svc, "one-more", NULL, policy, 0, &err), -1);
+	ck_assert_msg(strstr(err.message, "RolesPerAccount: 300"), "%s", err.message);
+	ck_assert_int_eq(tl_stsd_create_provider(svc, "https://a.example.com", ids, 1, &err), 0);
+	ck_assert_int_eq(tl_stsd_create_provider(svc, "https://b.example.com", ids, 1, &err), 0);
+	ck_assert_int_eq(tl_stsd_create_provider(svc, "https://c.example.com", ids, 1, &err), -1);
+	ck_assert_msg(strstr(err.message, "OpenIdConnectProvidersPerAccount: 2"), "%s",
+		      err.message);
+	tl_stsd_free(svc);
+
+	cfg.roles_max = 400;
+	svc = tl_stsd_new(&cfg, &err);
+	ck_assert_msg(svc != NULL, "%s", err.message);
+	ck_assert_int_eq(tl_stsd_role_count(svc), 300);
+	ck_assert_int_eq(tl_stsd_create_role(svc, "ROLE-150", NULL, policy, 0, &err), -1);
+	ck_assert_msg(strstr(err.message, "EntityAlreadyExists"), "%s", err.message);
+	ck_assert_int_eq(tl_stsd_create_provider(svc, "https://b.example.com", ids, 1, &err), -1);
+	ck_assert_int_eq(tl_stsd_create_role(svc, "role-300", NULL, policy, 0, &err), 0);
+	tl_stsd_free(svc);
+
+	/* The default stays AWS's. */
+	tl_stsd_config_init(&cfg);
+	ck_assert_int_eq(cfg.roles_max, 5000);
+	ck_assert_int_eq(cfg.providers_max, 100);
+}
+END_TEST
+
 START_TEST(state_file_round_trip_and_refusals)
 {
 	static const struct {
@@ -237,6 +286,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, setup_api_validates_like_iam);
 	tcase_add_test(tc, config_file_errors_name_the_place);
 	tcase_add_test(tc, state_file_round_trip_and_refusals);
+	tcase_add_test(tc, quotas_and_name_index);
 	suite_add_tcase(s, tc);
 	srunner_add_suite(sr, s);
 }
