@@ -211,10 +211,12 @@ tl_stsd_lazy_clear(struct stsd_lazy *lazy)
 {
 	if (!lazy->doc)
 		return;
+	/* Only what tl_stsd_lazy_render can rebuild: a decision that was built
+	 * whole (the credential endpoints' context and policy) keeps the rest. */
 	json_object_set_new(lazy->doc, "steps", json_null());
-	if (json_object_get(lazy->doc, "context"))
+	if (lazy->principal && json_object_get(lazy->doc, "context"))
 		json_object_set_new(lazy->doc, "context", json_null());
-	if (json_object_get(lazy->doc, "policy"))
+	if (lazy->role && lazy->principal && json_object_get(lazy->doc, "policy"))
 		json_object_set_new(lazy->doc, "policy", json_null());
 }
 
