@@ -113,3 +113,4 @@ int tl_cmd_validate(int argc, char **argv);
 int tl_cmd_run(int argc, char **argv);
 int tl_cmd_token(int argc, char **argv);
 int tl_cmd_matrix(int argc, char **argv);
+int tl_cmd_roles(int argc, char **argv);

@@ -69,3 +69,19 @@ json_t *tl_scenario_yaml_load(const char *text, size_t len, unsigned max_depth, 
  * file). Returns -1 only on allocation failure.
  */
 int tl_scenario_json_positions(const char *text, size_t len, const char *root, struct tl_spos *pos);
+
+/*
+ * Role sources (sources.c, docs/roles-from-iac.md): expands `roles_from`
+ * and each role's `source` in `root` into plain role entries (the policy
+ * inline, the source's max_session_duration), and gives a provider
+ * without `audiences` the client ids of the source's provider for its
+ * issuer. Returns 0, or -1 with `err` set: a scenario error carries the
+ * JSON path only; an error inside a source also names its file.
+ */
+struct tl_scenario_source_env {
+	const char *file; /* the scenario file: relative paths start there */
+	const char *account; /* the scenario's account */
+	bool inline_only; /* tl_scenario_options.inline_policies_only */
+};
+int tl_scenario_expand_sources(json_t *root, const struct tl_scenario_source_env *env,
+			       struct tl_error *err);
