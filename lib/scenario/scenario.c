@@ -1780,8 +1780,10 @@ expand_sources(struct loader *L)
 		.inline_only = L->opt && L->opt->inline_policies_only,
 	};
 	tl_error_clear(&e);
-	if (tl_scenario_expand_sources(L->s->root, &env, &e) == 0)
+	if (tl_scenario_expand_sources(L->s->root, &env, &e) == 0) {
+		json_object_del(L->s->root, "roles_from");
 		return 0;
+	}
 	if (e.file[0]) {
 		record(L, &e);
 		return -1;
@@ -1792,9 +1794,9 @@ expand_sources(struct loader *L)
 static int
 load_root(struct loader *L)
 {
-	static const char *const keys[] = {"trustlab",	"name",	      "description", "account",
-					   "providers", "roles",      "defaults",    "cases",
-					   "matrix",	"roles_from", NULL};
+	static const char *const keys[] = {"trustlab",	"name",	 "description", "account",
+					   "providers", "roles", "defaults",	"cases",
+					   "matrix",	NULL};
 	struct tl_scenario *s = L->s;
 	json_t *root = s->root, *providers, *roles, *defaults = NULL, *cases, *matrix;
 	struct tl_jpath p;

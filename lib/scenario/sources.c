@@ -169,7 +169,8 @@ expand_roles_from(json_t *root, json_t *roles, struct tl_rolesrc *set,
 			json_object_set_new(roles, r->name, re);
 			added++;
 		}
-		if (!added) {
+		/* A source without roles (an OIDC provider listing) adds providers only. */
+		if (!added && tl_rolesrc_role_count(set) > from) {
 			char *names = names_of(set, from);
 			char msg[TL_ERROR_MESSAGE_MAX];
 			snprintf(msg, sizeof(msg), "'%s' matches no role of the source (roles: %s)",
