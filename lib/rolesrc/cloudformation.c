@@ -320,6 +320,14 @@ fn_sub(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 			char *dot = strchr(name, '.');
 			*dot = '\0';
 			v = getatt(x, name, dot + 1, p);
+		} else if (strncmp(name, "AWS::", 5) != 0 &&
+			   !json_object_get(json_object_get(x->tpl, "Parameters"), name) &&
+			   !resource(x, name)) {
+			cfail(x, p,
+			      "Fn::Sub: ${%s} names no parameter, resource or pseudo parameter "
+			      "(give a variable map, [string, {%s: value}], or a parameter)",
+			      name, name);
+			v = NULL;
 		} else
 			v = ref(x, name, p);
 		char num[32];

@@ -704,6 +704,18 @@ tl_rolesrc_load(struct tl_rolesrc *set, const char *text, size_t len, const char
 	bool yaml = yaml_named(c.file) || (i < len && text[i] != '{' && text[i] != '[');
 	if (yaml) {
 		doc = tl_scenario_yaml_parse(text, len, cfn_tags, err);
+		if (!doc && err && strncmp(err->message, "tags (", 6) == 0) {
+			size_t used = strlen(err->message);
+			snprintf(err->message + used, sizeof(err->message) - used,
+				 " (trustlab reads CloudFormation's short forms:");
+			for (const struct tl_yaml_tag *t = cfn_tags; t->tag; t++) {
+				used = strlen(err->message);
+				snprintf(err->message + used, sizeof(err->message) - used, " %s",
+					 t->tag);
+			}
+			used = strlen(err->message);
+			snprintf(err->message + used, sizeof(err->message) - used, ")");
+		}
 	} else {
 		struct tl_json_limits lim = {.max_bytes = max, .max_depth = MAX_DEPTH};
 		doc = tl_json_load(text, len, &lim, NULL, err);

@@ -783,7 +783,7 @@ read_role(struct tf *t, const char *address, const json_t *res)
 		return tl_rolesrc_fail(t->c, TL_ERR_SYNTAX, path,
 				       "%s: assume_role_policy is not a JSON object", address);
 	}
-	const char *acct = arn ? NULL : t->c->opt->account;
+	const char *acct = arn ? NULL : tf_account(t);
 	int rc = tl_rolesrc_add_role(t->c, name, address, policy,
 				     json_is_integer(msd) ? (int)json_integer_value(msd) : 0, acct,
 				     arn);

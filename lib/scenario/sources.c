@@ -45,8 +45,24 @@ load_entry(struct tl_rolesrc *set, const json_t *e, const struct tl_scenario_sou
 		return tl_error_set_at(err, TL_ERR_INVALID, tl_jpath_str(p),
 				       "expected an object ({file: ..., ...}), found %s",
 				       tl_json_type_name(e));
-	if (tl_json_only_keys(e, keys, p, err) < 0)
+	if (tl_json_only_keys(e, keys, p, err) < 0) {
+		/* At the unknown key itself, as the rest of the loader says it. */
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)e, k, v)
+		{
+			bool known = false;
+			for (const char *const *a = keys; *a && !known; a++)
+				known = strcmp(*a, k) == 0;
+			if (!known) {
+				kp = *p;
+				tl_jpath_push_key(&kp, k);
+				tl_error_locate_path(err, tl_jpath_str(&kp));
+				break;
+			}
+		}
 		return -1;
+	}
 	const json_t *file = json_object_get(e, "file");
 	const json_t *format = json_object_get(e, "format");
 	const json_t *params = json_object_get(e, "parameters");
@@ -82,7 +98,16 @@ load_entry(struct tl_rolesrc *set, const json_t *e, const struct tl_scenario_sou
 		tl_error_locate_path(err, tl_jpath_str(&kp));
 		return -1;
 	}
-	return tl_rolesrc_load_file(set, path, &ro, err);
+	if (tl_rolesrc_load_file(set, path, &ro, err) == 0)
+		return 0;
+	if (err && (err->code == TL_ERR_IO || err->code == TL_ERR_NOT_FOUND) &&
+	    strcmp(err->file, path) == 0) {
+		/* A file that cannot be read is the scenario's mistake. */
+		err->file[0] = '\0';
+		err->line = err->column = 0;
+		tl_error_locate_path(err, tl_jpath_str(&kp));
+	}
+	return -1;
 }
 
 /* A role entry for the loader: the policy inline, the source's maximum. */
