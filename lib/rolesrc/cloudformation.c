@@ -285,7 +285,7 @@ fn_sub(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 	if (!json_is_string(tmpl)) {
 		json_decref(rvars);
 		cfail(x, p, "Fn::Sub takes a string or [string, {variables}], found %s",
-		      tl_json_type_name(tmpl));
+		      tl_rolesrc_type_name(tmpl));
 		return NULL;
 	}
 	struct tl_buf b;
@@ -334,7 +334,7 @@ fn_sub(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 		const char *t;
 		if (v && !text_of(v, num, sizeof(num), &t)) {
 			cfail(x, p, "Fn::Sub: ${%s} is %s, not a string", name,
-			      tl_json_type_name(v));
+			      tl_rolesrc_type_name(v));
 			json_decref(v);
 			v = NULL;
 		}
@@ -427,7 +427,7 @@ cond_value(struct cfn *x, const json_t *v, struct tl_jpath *p)
 	    json_is_string(json_object_get(v, "Condition")))
 		return condition(x, json_string_value(json_object_get(v, "Condition")), p);
 	if (!is_intrinsic(v, &fn)) {
-		cfail(x, p, "expected a condition function, found %s", tl_json_type_name(v));
+		cfail(x, p, "expected a condition function, found %s", tl_rolesrc_type_name(v));
 		return -1;
 	}
 	const json_t *arg = json_object_get(v, fn);
@@ -609,7 +609,7 @@ intrinsic(struct cfn *x, const char *fn, const json_t *arg, struct tl_jpath *p)
 {
 	if (strcmp(fn, "Ref") == 0) {
 		if (!json_is_string(arg)) {
-			cfail(x, p, "Ref takes a name, found %s", tl_json_type_name(arg));
+			cfail(x, p, "Ref takes a name, found %s", tl_rolesrc_type_name(arg));
 			return NULL;
 		}
 		return ref(x, json_string_value(arg), p);
@@ -776,8 +776,10 @@ read_role(struct reader *r, const char *id, const json_t *props)
 				what);
 		goto out;
 	}
-	if (json_object_get(props, "RoleName") &&
-	    !json_is_string(name = prop(r, id, what, props, "RoleName", false))) {
+	/* (json_is_string evaluates its argument twice: assign first.) */
+	if (json_object_get(props, "RoleName"))
+		name = prop(r, id, what, props, "RoleName", false);
+	if (json_object_get(props, "RoleName") && !json_is_string(name)) {
 		if (name) {
 			snprintf(path, sizeof(path), "Resources.%s.Properties.RoleName", id);
 			tl_rolesrc_fail(r->c, TL_ERR_INVALID, path, "%s: RoleName is not a string",
@@ -878,7 +880,7 @@ tl_rolesrc_cloudformation(struct tl_rolesrc_ctx *c, const json_t *doc)
 	if (!json_is_object(res))
 		return tl_rolesrc_fail(c, TL_ERR_INVALID, "Resources",
 				       "expected the template's Resources (an object), found %s",
-				       res ? tl_json_type_name(res) : "nothing");
+				       tl_rolesrc_type_name(res));
 	json_object_foreach((json_t *)res, id, v)
 	{
 		const char *type = resource_type(v);

@@ -60,6 +60,13 @@ char *tl_rolesrc_provider_arn(const char *partition, const char *account, const 
 /* The account of an IAM ARN into out[13]; false when `arn` has none. */
 bool tl_rolesrc_arn_account(const char *arn, char out[13]);
 
+/* tl_json_type_name(), and "nothing" for an absent value. */
+static inline const char *
+tl_rolesrc_type_name(const json_t *v)
+{
+	return v ? tl_json_type_name(v) : "nothing";
+}
+
 /* Terraform plan or state, CloudFormation template. */
 int tl_rolesrc_terraform(struct tl_rolesrc_ctx *c, const json_t *doc, bool plan);
 int tl_rolesrc_cloudformation(struct tl_rolesrc_ctx *c, const json_t *doc);

@@ -440,7 +440,7 @@ policy_document(struct tl_rolesrc_ctx *c, const json_t *v, const char *path)
 		tl_rolesrc_fail(c, TL_ERR_INVALID, path,
 				"expected the policy document (an object or a URL-encoded string), "
 				"found %s",
-				tl_json_type_name(v));
+				tl_rolesrc_type_name(v));
 		return NULL;
 	}
 	const char *s = json_string_value(v);
@@ -478,7 +478,7 @@ read_role_entry(struct tl_rolesrc_ctx *c, const json_t *role, const char *path)
 
 	if (!json_is_object(role))
 		return tl_rolesrc_fail(c, TL_ERR_INVALID, path, "expected a role object, found %s",
-				       tl_json_type_name(role));
+				       tl_rolesrc_type_name(role));
 	if (!name) {
 		snprintf(p, sizeof(p), "%s.RoleName", path);
 		return tl_rolesrc_fail(c, TL_ERR_INVALID, p, "missing the role's name");
@@ -556,7 +556,7 @@ read_account_details(struct tl_rolesrc_ctx *c, const json_t *doc)
 	char p[64];
 	if (!json_is_array(roles))
 		return tl_rolesrc_fail(c, TL_ERR_INVALID, "RoleDetailList",
-				       "expected an array, found %s", tl_json_type_name(roles));
+				       "expected an array, found %s", tl_rolesrc_type_name(roles));
 	for (size_t i = 0; i < json_array_size(roles); i++) {
 		snprintf(p, sizeof(p), "RoleDetailList[%zu]", i);
 		if (read_role_entry(c, json_array_get(roles, i), p) < 0)
@@ -676,10 +676,12 @@ commit(struct tl_rolesrc *set, struct tl_rolesrc *tmp, struct tl_rolesrc_ctx *c)
 		if (rc < 0)
 			return -1;
 	}
-	memcpy(set->roles + set->n_roles, tmp->roles, tmp->n_roles * sizeof(*tmp->roles));
+	if (tmp->n_roles)
+		memcpy(set->roles + set->n_roles, tmp->roles, tmp->n_roles * sizeof(*tmp->roles));
 	set->n_roles += tmp->n_roles;
 	tmp->n_roles = 0;
-	memcpy(set->notes + set->n_notes, tmp->notes, tmp->n_notes * sizeof(*tmp->notes));
+	if (tmp->n_notes)
+		memcpy(set->notes + set->n_notes, tmp->notes, tmp->n_notes * sizeof(*tmp->notes));
 	set->n_notes += tmp->n_notes;
 	tmp->n_notes = 0;
 	return 0;
