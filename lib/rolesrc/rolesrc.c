@@ -612,6 +612,8 @@ tl_rolesrc_detect(const json_t *doc)
 			return TL_ROLESRC_TERRAFORM_PLAN;
 		return TL_ROLESRC_TERRAFORM_STATE;
 	}
+	if (HAS("lineage") && HAS("terraform_version") && HAS("resources"))
+		return TL_ROLESRC_TERRAFORM_STATE; /* terraform state pull, terraform.tfstate */
 	if (HAS("Resources") || HAS("AWSTemplateFormatVersion"))
 		return TL_ROLESRC_CLOUDFORMATION;
 #undef HAS

@@ -13,7 +13,8 @@
  *     `aws iam get-open-id-connect-provider` as companions (the snapshot
  *     itself carries no OIDC providers);
  *   - a Terraform plan (`terraform show -json PLAN`) and Terraform state
- *     (`terraform show -json`): aws_iam_role, aws_iam_openid_connect_provider,
+ *     (`terraform show -json`, or the raw `terraform state pull`):
+ *     aws_iam_role, aws_iam_openid_connect_provider,
  *     with values unknown until apply resolved from the planned resources
  *     where the plan allows it;
  *   - CloudFormation templates in JSON or YAML (CDK's cdk.out too):
@@ -104,6 +105,8 @@ void tl_rolesrc_free(struct tl_rolesrc *set);
  *     or prior_state                           terraform-plan
  *   format_version + values, or format_version alone
  *                                              terraform-state
+ *   lineage + terraform_version + resources    terraform-state (raw:
+ *                                              terraform state pull)
  *   Resources or AWSTemplateFormatVersion      cloudformation
  * AUTO when none fits.
  */

@@ -852,10 +852,68 @@ walk(struct tf *t, const json_t *mod)
 	return 0;
 }
 
+/*
+ * The raw state (`terraform state pull`, terraform.tfstate: version 4,
+ * resources with their instances) in the shape of `terraform show -json`:
+ * one module whose resources carry their full address and attributes as
+ * values.
+ */
+static json_t *
+raw_state_module(const json_t *doc)
+{
+	json_t *mod = json_object(), *list = json_array();
+	json_t *rs = json_object_get(doc, "resources");
+	if (!mod || !list || json_object_set_new(mod, "resources", list) < 0) {
+		json_decref(mod);
+		json_decref(list);
+		return NULL;
+	}
+	for (size_t i = 0; i < json_array_size(rs); i++) {
+		json_t *r = json_array_get(rs, i), *inst = json_object_get(r, "instances");
+		const char *module = json_string_value(json_object_get(r, "module"));
+		const char *mode = json_string_value(json_object_get(r, "mode"));
+		const char *type = json_string_value(json_object_get(r, "type"));
+		const char *name = json_string_value(json_object_get(r, "name"));
+		if (!mode || !type || !name)
+			continue;
+		for (size_t k = 0; k < json_array_size(inst); k++) {
+			json_t *in = json_array_get(inst, k),
+			       *key = json_object_get(in, "index_key");
+			char addr[ADDR_MAX], index[ADDR_MAX / 2] = "";
+			if (json_is_integer(key))
+				snprintf(index, sizeof(index), "[%lld]",
+					 (long long)json_integer_value(key));
+			else if (json_is_string(key))
+				snprintf(index, sizeof(index), "[\"%s\"]", json_string_value(key));
+			snprintf(addr, sizeof(addr), "%s%s%s%s.%s%s", module ? module : "",
+				 module ? "." : "", strcmp(mode, "data") == 0 ? "data." : "", type,
+				 name, index);
+			json_t *e = json_pack("{s:s, s:s, s:s, s:s, s:O?}", "address", addr, "mode",
+					      mode, "type", type, "name", name, "values",
+					      json_object_get(in, "attributes"));
+			if (!e || json_array_append_new(list, e) < 0) {
+				json_decref(mod);
+				return NULL;
+			}
+		}
+	}
+	return mod;
+}
+
 int
 tl_rolesrc_terraform(struct tl_rolesrc_ctx *c, const json_t *doc, bool plan)
 {
 	struct tf t = {.c = c, .doc = doc, .plan = plan};
+	if (!plan && !json_object_get(doc, "values") &&
+	    json_is_array(json_object_get(doc, "resources"))) {
+		json_t *mod = raw_state_module(doc);
+		if (!mod)
+			return tl_rolesrc_fail(c, TL_ERR_NOMEM, NULL, "out of memory");
+		t.root = mod;
+		int rc = walk(&t, mod);
+		json_decref(mod);
+		return rc;
+	}
 	if (plan) {
 		json_t *pv = json_object_get(doc, "planned_values");
 		if (!json_is_object(pv))

@@ -18,7 +18,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mapfile -t files < <(ls "$data"/from-*.yaml | sort)
-echo "1..$((${#files[@]} + 1))"
+n_cli=6
+echo "1..$((${#files[@]} + 1 + n_cli))"
 
 # One run: both servers start once for every scenario.
 "$trustlab" run --format json "$reference" "${files[@]}" >"$tmp/report.json" 2>"$tmp/stderr"
@@ -52,3 +53,38 @@ for f in "${files[@]}"; do
     sed 's/^/# /' "$tmp/diff"
   fi
 done
+
+# trustlab roles: the quota, the selection, the formats, exit statuses.
+check() { # description, expected status, grep pattern on stdout+stderr, command...
+  local what=$1 want=$2 pattern=$3
+  shift 3
+  n=$((n + 1))
+  "$@" >"$tmp/out" 2>&1
+  local got=$?
+  if [ "$got" -eq "$want" ] && grep -q -- "$pattern" "$tmp/out"; then
+    echo "ok $n - roles: $what"
+  else
+    echo "not ok $n - roles: $what (exit $got, want $want; pattern '$pattern')"
+    sed 's/^/# /' "$tmp/out"
+  fi
+}
+check "a policy over the 2,048 quota exits 1" 1 \
+  "over-quota .*2979/2048 .*OVER QUOTA" "$trustlab" roles "$data/over-quota.json"
+check "the raised quota holds it" 0 "2979/4096" \
+  "$trustlab" roles --quota 4096 "$data/over-quota.json"
+check "no role matches --role" 2 "no role matches --role deploy-\\*" \
+  "$trustlab" roles --role 'deploy-*' "$data/plan.json"
+check "an unknown --source-format" 2 "unknown source format 'hcl'" \
+  "$trustlab" roles --source-format hcl "$data/plan.json"
+check "a forced format that does not fit" 2 "expected the template's Resources" \
+  "$trustlab" roles --source-format cloudformation "$data/plan.json"
+n=$((n + 1))
+if "$trustlab" roles --format json --role 'terraform-a*' "$data/plan.json" 2>/dev/null |
+  jq -e '(.roles | length) == 1 and .roles[0].name == "terraform-apply"
+         and .roles[0].max_session_duration == 7200 and .roles[0].size == 375
+         and (.providers[0].client_ids == ["sts.amazonaws.com"])
+         and (.notes | length) == 2' >/dev/null; then
+  echo "ok $n - roles: --format json, selected, with providers and notes"
+else
+  echo "not ok $n - roles: --format json output"
+fi

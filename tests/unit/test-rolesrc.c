@@ -107,6 +107,9 @@ START_TEST(formats)
 		{"{\"format_version\":\"1.2\",\"resource_changes\":[]}", TL_ROLESRC_TERRAFORM_PLAN},
 		{"{\"format_version\":\"1.0\",\"values\":{}}", TL_ROLESRC_TERRAFORM_STATE},
 		{"{\"format_version\":\"1.0\"}", TL_ROLESRC_TERRAFORM_STATE},
+		{"{\"version\":4,\"terraform_version\":\"1.9.5\",\"serial\":1,\"lineage\":\"x\","
+		 "\"resources\":[]}",
+		 TL_ROLESRC_TERRAFORM_STATE},
 		{"{\"Resources\":{}}", TL_ROLESRC_CLOUDFORMATION},
 		{"{\"AWSTemplateFormatVersion\":\"2010-09-09\"}", TL_ROLESRC_CLOUDFORMATION},
 		{"{\"hello\":1}", TL_ROLESRC_AUTO},
@@ -480,6 +483,14 @@ START_TEST(fixture_terraform)
 	ck_assert_str_eq(find(set, "terraform-plan")->arn,
 			 "arn:aws:iam::123456789012:role/terraform-plan");
 	ck_assert_uint_eq(tl_rolesrc_note_count(set), 0);
+	tl_rolesrc_free(set);
+
+	/* The raw state (terraform state pull): the same roles, same addresses. */
+	set = load("terraform.tfstate", NULL);
+	ck_assert_uint_eq(tl_rolesrc_role_count(set), 2);
+	check_plan_apply("terraform.tfstate", set, "module.github_ci.aws_iam_role.plan",
+			 "module.github_ci.aws_iam_role.apply", 7200);
+	check_github_provider("terraform.tfstate", set);
 	tl_rolesrc_free(set);
 }
 END_TEST
