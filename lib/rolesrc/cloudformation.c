@@ -264,6 +264,15 @@ getatt(struct cfn *x, const char *id, const char *attr, struct tl_jpath *p)
 
 /* --- the functions --------------------------------------------------------- */
 
+/* The buffer's text as a new JSON string; the buffer is finished. */
+static json_t *
+take_string(struct tl_buf *b)
+{
+	json_t *out = json_string(tl_buf_str(b));
+	tl_buf_finish(b);
+	return out;
+}
+
 static json_t *
 fn_sub(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 {
@@ -348,9 +357,7 @@ fn_sub(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 		s = e + 1;
 	}
 	json_decref(rvars);
-	json_t *out = json_string(tl_buf_str(&b));
-	tl_buf_finish(&b);
-	return out;
+	return take_string(&b);
 }
 
 static json_t *
@@ -387,9 +394,7 @@ fn_join(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 		tl_buf_append_str(&b, t, NULL);
 	}
 	json_decref(list);
-	json_t *out = json_string(tl_buf_str(&b));
-	tl_buf_finish(&b);
-	return out;
+	return take_string(&b);
 }
 
 static json_t *
@@ -635,6 +640,21 @@ intrinsic(struct cfn *x, const char *fn, const json_t *arg, struct tl_jpath *p)
 	return NULL;
 }
 
+/* Resolves a member into `out` (an object with `key`, else an array);
+ * AWS::NoValue leaves it out. */
+static bool
+resolve_into(struct cfn *x, json_t *out, const char *key, const json_t *v, struct tl_jpath *p)
+{
+	json_t *r = resolve(x, v, p);
+	if (!r)
+		return false;
+	if (r == x->novalue) {
+		json_decref(r);
+		return true;
+	}
+	return (key ? json_object_set_new(out, key, r) : json_array_append_new(out, r)) == 0;
+}
+
 static json_t *
 resolve(struct cfn *x, const json_t *v, struct tl_jpath *p)
 {
@@ -655,36 +675,25 @@ resolve(struct cfn *x, const json_t *v, struct tl_jpath *p)
 		out = json_object();
 		json_object_foreach((json_t *)v, k, e)
 		{
-			if (!out)
-				break;
 			size_t m = tl_jpath_push_key(p, k);
-			json_t *r = resolve(x, e, p);
+			bool ok = out && resolve_into(x, out, k, e, p);
 			tl_jpath_pop(p, m);
-			if (!r) {
+			if (!ok) {
 				json_decref(out);
 				out = NULL;
 				break;
 			}
-			if (r == x->novalue)
-				json_decref(r);
-			else
-				json_object_set_new(out, k, r);
 		}
 	} else if (json_is_array(v)) {
 		out = json_array();
 		for (size_t i = 0; out && i < json_array_size(v); i++) {
 			size_t m = tl_jpath_push_index(p, i);
-			json_t *r = resolve(x, json_array_get(v, i), p);
+			bool ok = resolve_into(x, out, NULL, json_array_get(v, i), p);
 			tl_jpath_pop(p, m);
-			if (!r) {
+			if (!ok) {
 				json_decref(out);
 				out = NULL;
-				break;
 			}
-			if (r == x->novalue)
-				json_decref(r);
-			else
-				json_array_append_new(out, r);
 		}
 	} else {
 		out = json_incref((json_t *)v);

@@ -24,12 +24,12 @@
 
 static int TL_PRINTF(3, 4) bad(struct tl_error *err, const struct tl_jpath *p, const char *fmt, ...)
 {
-	char msg[TL_ERROR_MESSAGE_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	tl_error_setv(err, TL_ERR_INVALID, fmt, ap);
 	va_end(ap);
-	return tl_error_set_at(err, TL_ERR_INVALID, tl_jpath_str(p), "%s", msg);
+	tl_error_locate_path(err, tl_jpath_str(p));
+	return -1;
 }
 
 /* Loads the source an entry names ({file, format, parameters, ...}) into `set`. */

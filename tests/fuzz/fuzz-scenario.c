@@ -18,6 +18,7 @@
 
 #include "util/file.h"
 
+#include "replay.h"
 #include "scenario/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,35 +69,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 int
 main(int argc, char **argv)
 {
-	int files = 0, failed = 0;
-
-	for (int i = 1; i < argc; i++) {
-		DIR *d = opendir(argv[i]);
-		struct dirent *e;
-		if (!d) {
-			perror(argv[i]);
-			return 1;
-		}
-		while ((e = readdir(d))) {
-			char path[4096];
-			char *data = NULL;
-			size_t len = 0;
-			struct tl_error err;
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			if (tl_file_read(path, 1 << 20, &data, &len, &err) < 0) {
-				fprintf(stderr, "%s: %s\n", path, err.message);
-				failed = 1;
-				continue;
-			}
-			LLVMFuzzerTestOneInput((const uint8_t *)data, len);
-			free(data);
-			files++;
-		}
-		closedir(d);
-	}
-	printf("replayed %d inputs\n", files);
-	return failed || files == 0 ? 1 : 0;
+	return tl_fuzz_replay(argc, argv, LLVMFuzzerTestOneInput);
 }
 #endif

@@ -473,24 +473,21 @@ START_TEST(fixture_terraform)
 	ck_assert(tl_rolesrc_role_matches(find(set, "terraform-plan"), "module.github_ci.*"));
 	ck_assert(tl_rolesrc_role_matches(find(set, "terraform-plan"), "terraform-p*"));
 	ck_assert(!tl_rolesrc_role_matches(find(set, "terraform-plan"), "*.apply"));
-	tl_rolesrc_free(set);
 
-	set = load("state.json", NULL);
-	ck_assert_uint_eq(tl_rolesrc_role_count(set), 2);
-	check_plan_apply("state.json", set, "module.github_ci.aws_iam_role.plan",
-			 "module.github_ci.aws_iam_role.apply", 7200);
-	check_github_provider("state.json", set);
-	ck_assert_str_eq(find(set, "terraform-plan")->arn,
-			 "arn:aws:iam::123456789012:role/terraform-plan");
-	ck_assert_uint_eq(tl_rolesrc_note_count(set), 0);
-	tl_rolesrc_free(set);
-
-	/* The raw state (terraform state pull): the same roles, same addresses. */
-	set = load("terraform.tfstate", NULL);
-	ck_assert_uint_eq(tl_rolesrc_role_count(set), 2);
-	check_plan_apply("terraform.tfstate", set, "module.github_ci.aws_iam_role.plan",
-			 "module.github_ci.aws_iam_role.apply", 7200);
-	check_github_provider("terraform.tfstate", set);
+	/* The state, as terraform show -json writes it and raw (terraform
+	 * state pull): the same roles at the same addresses, ARNs known. */
+	static const char *const states[] = {"state.json", "terraform.tfstate"};
+	for (size_t i = 0; i < 2; i++) {
+		tl_rolesrc_free(set);
+		set = load(states[i], NULL);
+		ck_assert_msg(tl_rolesrc_role_count(set) == 2, "%s: roles", states[i]);
+		check_plan_apply(states[i], set, "module.github_ci.aws_iam_role.plan",
+				 "module.github_ci.aws_iam_role.apply", 7200);
+		check_github_provider(states[i], set);
+		ck_assert_str_eq(find(set, "terraform-plan")->arn,
+				 "arn:aws:iam::123456789012:role/terraform-plan");
+		ck_assert_uint_eq(tl_rolesrc_note_count(set), 0);
+	}
 	tl_rolesrc_free(set);
 }
 END_TEST
