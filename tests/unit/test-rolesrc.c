@@ -503,12 +503,16 @@ START_TEST(fixture_cloudformation)
 		check_github_provider(files[i], set);
 		ck_assert_str_eq(find(set, "terraform-apply")->arn,
 				 "arn:aws:iam::123456789012:role/terraform-apply");
-		ck_assert_uint_eq(tl_rolesrc_note_count(set), 1);
+		ck_assert_uint_eq(tl_rolesrc_note_count(set), 2);
 		char note[256];
+		snprintf(note, sizeof(note),
+			 "%s: BreakGlassRole: skipped: condition UseLongSessions is false",
+			 files[i]);
+		ck_assert_str_eq(tl_rolesrc_note(set, 0), note);
 		snprintf(note, sizeof(note),
 			 "%s: StateBucket: skipped: type AWS::S3::Bucket holds no trust policy",
 			 files[i]);
-		ck_assert_str_eq(tl_rolesrc_note(set, 0), note);
+		ck_assert_str_eq(tl_rolesrc_note(set, 1), note);
 		tl_rolesrc_free(set);
 	}
 	/* A parameter value given turns the condition on. */
@@ -517,6 +521,8 @@ START_TEST(fixture_cloudformation)
 	struct tl_rolesrc *set = tl_rolesrc_new();
 	ck_assert_int_eq(tl_rolesrc_load_file(set, "cfn/github-ci.yaml", &opt, NULL), 0);
 	ck_assert_int_eq(find(set, "terraform-apply")->max_session_duration, 43200);
+	ck_assert_ptr_nonnull(find(set, "break-glass")); /* its condition is true now */
+	ck_assert_uint_eq(tl_rolesrc_note_count(set), 1);
 	tl_rolesrc_free(set);
 	json_decref(params);
 
