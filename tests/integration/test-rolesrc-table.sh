@@ -46,6 +46,7 @@ for f in "${files[@]}"; do
   n=$((n + 1))
   name=$(sed -n 's/^name: //p' "$f")
   table "$name" >"$tmp/got"
+  : >"$tmp/diff"
   if [ -s "$tmp/reference" ] && diff -u "$tmp/reference" "$tmp/got" >"$tmp/diff"; then
     echo "ok $n - $(basename "$f"): the same access table as plan-apply.yaml ($(wc -l <"$tmp/got") results)"
   else
