@@ -608,7 +608,7 @@ render_policy_document(struct scope *s, const json_t *args, const char *path)
 	static const char *const unsupported[] = {"source_policy_documents",
 						  "override_policy_documents", "source_json",
 						  "override_json", NULL};
-	char p[TL_JPATH_MAX + 64];
+	char p[2 * ADDR_MAX + 64];
 
 	for (const char *const *u = unsupported; *u; u++)
 		if (nonempty(json_object_get(args, *u))) {

@@ -403,6 +403,14 @@ find(const struct tl_rolesrc *set, const char *name)
 	return NULL;
 }
 
+static const struct tl_rolesrc_role *
+must(const struct tl_rolesrc *set, const char *name)
+{
+	const struct tl_rolesrc_role *r = find(set, name);
+	ck_assert_msg(r != NULL, "no role %s", name);
+	return r;
+}
+
 /* Both plan/apply roles are there, with the shipped policies. */
 static void
 check_plan_apply(const char *path, const struct tl_rolesrc *set, const char *where_plan,
@@ -461,7 +469,7 @@ START_TEST(fixture_terraform)
 	check_plan_apply("plan.json", set, "module.github_ci.aws_iam_role.plan",
 			 "module.github_ci.aws_iam_role.apply", 7200);
 	check_github_provider("plan.json", set);
-	ck_assert_ptr_null(find(set, "terraform-plan")->arn); /* unknown until apply */
+	ck_assert_ptr_null(must(set, "terraform-plan")->arn); /* unknown until apply */
 	ck_assert_uint_eq(tl_rolesrc_note_count(set), 2);
 	ck_assert_str_eq(
 		tl_rolesrc_note(set, 0),
@@ -470,9 +478,9 @@ START_TEST(fixture_terraform)
 	ck_assert_str_eq(tl_rolesrc_note(set, 1),
 			 "plan.json: module.github_ci.module.state.aws_s3_bucket.state: skipped: "
 			 "type aws_s3_bucket holds no trust policy");
-	ck_assert(tl_rolesrc_role_matches(find(set, "terraform-plan"), "module.github_ci.*"));
-	ck_assert(tl_rolesrc_role_matches(find(set, "terraform-plan"), "terraform-p*"));
-	ck_assert(!tl_rolesrc_role_matches(find(set, "terraform-plan"), "*.apply"));
+	ck_assert(tl_rolesrc_role_matches(must(set, "terraform-plan"), "module.github_ci.*"));
+	ck_assert(tl_rolesrc_role_matches(must(set, "terraform-plan"), "terraform-p*"));
+	ck_assert(!tl_rolesrc_role_matches(must(set, "terraform-plan"), "*.apply"));
 
 	/* The state, as terraform show -json writes it and raw (terraform
 	 * state pull): the same roles at the same addresses, ARNs known. */
@@ -484,7 +492,7 @@ START_TEST(fixture_terraform)
 		check_plan_apply(states[i], set, "module.github_ci.aws_iam_role.plan",
 				 "module.github_ci.aws_iam_role.apply", 7200);
 		check_github_provider(states[i], set);
-		ck_assert_str_eq(find(set, "terraform-plan")->arn,
+		ck_assert_str_eq(must(set, "terraform-plan")->arn,
 				 "arn:aws:iam::123456789012:role/terraform-plan");
 		ck_assert_uint_eq(tl_rolesrc_note_count(set), 0);
 	}
@@ -501,7 +509,7 @@ START_TEST(fixture_cloudformation)
 		ck_assert_msg(tl_rolesrc_role_count(set) == 2, "%s: roles", files[i]);
 		check_plan_apply(files[i], set, "PlanRole", "ApplyRole", 3600);
 		check_github_provider(files[i], set);
-		ck_assert_str_eq(find(set, "terraform-apply")->arn,
+		ck_assert_str_eq(must(set, "terraform-apply")->arn,
 				 "arn:aws:iam::123456789012:role/terraform-apply");
 		ck_assert_uint_eq(tl_rolesrc_note_count(set), 2);
 		char note[256];
@@ -520,7 +528,7 @@ START_TEST(fixture_cloudformation)
 	struct tl_rolesrc_options opt = {.account = ACCOUNT, .parameters = params};
 	struct tl_rolesrc *set = tl_rolesrc_new();
 	ck_assert_int_eq(tl_rolesrc_load_file(set, "cfn/github-ci.yaml", &opt, NULL), 0);
-	ck_assert_int_eq(find(set, "terraform-apply")->max_session_duration, 43200);
+	ck_assert_int_eq(must(set, "terraform-apply")->max_session_duration, 43200);
 	ck_assert_ptr_nonnull(find(set, "break-glass")); /* its condition is true now */
 	ck_assert_uint_eq(tl_rolesrc_note_count(set), 1);
 	tl_rolesrc_free(set);
