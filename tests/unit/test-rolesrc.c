@@ -482,6 +482,18 @@ START_TEST(fixture_terraform)
 	ck_assert(tl_rolesrc_role_matches(must(set, "terraform-plan"), "terraform-p*"));
 	ck_assert(!tl_rolesrc_role_matches(must(set, "terraform-plan"), "*.apply"));
 
+	/* A module instance (for_each) whose policy names var.provider_arn:
+	 * the module call passes the root's provider, created in the plan. */
+	tl_rolesrc_free(set);
+	set = load("plan-module-var.json", NULL);
+	ck_assert_uint_eq(tl_rolesrc_role_count(set), 1);
+	const struct tl_rolesrc_role *r = must(set, "terraform-plan");
+	ck_assert_str_eq(r->where, "module.ci[\"plan\"].aws_iam_role.this");
+	json_t *want = shipped_policy("terraform-plan"), *got = json_loads(r->policy, 0, NULL);
+	ck_assert_msg(got && json_equal(got, want), "plan-module-var.json: policy %s", r->policy);
+	json_decref(want);
+	json_decref(got);
+
 	/* The state, as terraform show -json writes it and raw (terraform
 	 * state pull): the same roles at the same addresses, ARNs known. */
 	static const char *const states[] = {"state.json", "terraform.tfstate"};
