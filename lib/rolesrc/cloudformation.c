@@ -264,6 +264,16 @@ getatt(struct cfn *x, const char *id, const char *attr, struct tl_jpath *p)
 
 /* --- the functions --------------------------------------------------------- */
 
+/* Resolves argument `i` of a function's list, the path pointing at it. */
+static json_t *
+resolve_arg(struct cfn *x, const json_t *arg, size_t i, struct tl_jpath *p)
+{
+	size_t m = tl_jpath_push_index(p, i);
+	json_t *v = resolve(x, json_array_get(arg, i), p);
+	tl_jpath_pop(p, m);
+	return v;
+}
+
 /* The buffer's text as a new JSON string; the buffer is finished. */
 static json_t *
 take_string(struct tl_buf *b)
@@ -285,9 +295,7 @@ fn_sub(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 			cfail(x, p, "Fn::Sub takes a string or [string, {variables}]");
 			return NULL;
 		}
-		size_t m = tl_jpath_push_index(p, 1);
-		rvars = resolve(x, vars, p);
-		tl_jpath_pop(p, m);
+		rvars = resolve_arg(x, arg, 1, p);
 		if (!rvars)
 			return NULL;
 	}
@@ -368,9 +376,7 @@ fn_join(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 		cfail(x, p, "Fn::Join takes [delimiter, [values]]");
 		return NULL;
 	}
-	size_t m = tl_jpath_push_index(p, 1);
-	json_t *list = resolve(x, json_array_get(arg, 1), p);
-	tl_jpath_pop(p, m);
+	json_t *list = resolve_arg(x, arg, 1, p);
 	if (!list)
 		return NULL;
 	if (!json_is_array(list)) {
@@ -506,9 +512,7 @@ fn_if(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 	int c = condition(x, json_string_value(json_array_get(arg, 0)), p);
 	if (c < 0)
 		return NULL;
-	size_t m = tl_jpath_push_index(p, c ? 1 : 2);
-	json_t *v = resolve(x, json_array_get(arg, c ? 1 : 2), p);
-	tl_jpath_pop(p, m);
+	json_t *v = resolve_arg(x, arg, c ? 1 : 2, p);
 	return v;
 }
 
@@ -526,9 +530,7 @@ fn_select(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 		cfail(x, p, "Fn::Select takes [index, [values]]");
 		return NULL;
 	}
-	size_t m = tl_jpath_push_index(p, 1);
-	json_t *list = resolve(x, json_array_get(arg, 1), p);
-	tl_jpath_pop(p, m);
+	json_t *list = resolve_arg(x, arg, 1, p);
 	if (!list)
 		return NULL;
 	json_t *v = json_array_get(list, (size_t)i);
@@ -551,9 +553,7 @@ fn_split(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 		cfail(x, p, "Fn::Split takes [delimiter, string]");
 		return NULL;
 	}
-	size_t m = tl_jpath_push_index(p, 1);
-	json_t *s = resolve(x, json_array_get(arg, 1), p);
-	tl_jpath_pop(p, m);
+	json_t *s = resolve_arg(x, arg, 1, p);
 	if (!json_is_string(s)) {
 		if (s)
 			cfail(x, p, "Fn::Split: the value is not a string");
@@ -583,9 +583,7 @@ fn_findinmap(struct cfn *x, const json_t *arg, struct tl_jpath *p)
 		return NULL;
 	}
 	for (size_t i = 0; i < 3; i++) {
-		size_t m = tl_jpath_push_index(p, i);
-		keys[i] = resolve(x, json_array_get(arg, i), p);
-		tl_jpath_pop(p, m);
+		keys[i] = resolve_arg(x, arg, i, p);
 		if (!keys[i])
 			goto out;
 		if (!json_is_string(keys[i])) {
