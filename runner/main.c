@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{"run", tl_cmd_run, "run scenario files through both servers and report"},
 	{"validate", tl_cmd_validate, "check scenario files without running them"},
 	{"matrix", tl_cmd_matrix, "print who can assume which role, measured"},
+	{"roles", tl_cmd_roles, "list the roles in Terraform plans, templates, IAM snapshots"},
 	{"explain", tl_cmd_explain, "evaluate a trust policy for one request and say why"},
 	{"lint", tl_cmd_lint, "check trust policies for holes: wildcards, missing conditions, ..."},
 	{"token", tl_cmd_token, "mint one token as a CI provider would and print its claims"},

@@ -126,3 +126,4 @@ int tl_cmd_run(int argc, char **argv);
 int tl_cmd_token(int argc, char **argv);
 int tl_cmd_matrix(int argc, char **argv);
 int tl_cmd_lint(int argc, char **argv);
+int tl_cmd_roles(int argc, char **argv);

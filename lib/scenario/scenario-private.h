@@ -91,3 +91,18 @@ bool tl_scenario_loader_inline_only(const struct loader *L);
 int tl_scenario_chain_load(struct loader *L, const json_t *chain, const struct tl_jpath *p,
 			   struct tl_chain_set **out);
 void tl_scenario_chain_free(struct tl_chain_set *set);
+/*
+ * Role sources (sources.c, docs/roles-from-iac.md): expands `roles_from`
+ * and each role's `source` in `root` into plain role entries (the policy
+ * inline, the source's max_session_duration), and gives a provider
+ * without `audiences` the client ids of the source's provider for its
+ * issuer. Returns 0, or -1 with `err` set: a scenario error carries the
+ * JSON path only; an error inside a source also names its file.
+ */
+struct tl_scenario_source_env {
+	const char *file; /* the scenario file: relative paths start there */
+	const char *account; /* the scenario's account */
+	bool inline_only; /* tl_scenario_options.inline_policies_only */
+};
+int tl_scenario_expand_sources(json_t *root, const struct tl_scenario_source_env *env,
+			       struct tl_error *err);

@@ -1806,6 +1806,31 @@ load_defaults(struct loader *L, json_t *d, const struct tl_jpath *p)
 	return 0;
 }
 
+/* `roles_from` and role `source`s become plain roles (sources.c). */
+static int
+expand_sources(struct loader *L)
+{
+	struct tl_error e;
+	const char *account = json_string_value(json_object_get(L->s->root, "account"));
+	if (!account)
+		account = tl_spos_plain_text(&L->pos, "account");
+	struct tl_scenario_source_env env = {
+		.file = L->file,
+		.account = account ? account : "123456789012",
+		.inline_only = L->opt && L->opt->inline_policies_only,
+	};
+	tl_error_clear(&e);
+	if (tl_scenario_expand_sources(L->s->root, &env, &e) == 0) {
+		json_object_del(L->s->root, "roles_from");
+		return 0;
+	}
+	if (e.file[0]) {
+		record(L, &e);
+		return -1;
+	}
+	return fail(L, e.code, e.path, "%s", e.message);
+}
+
 static int
 load_root(struct loader *L)
 {
@@ -1832,6 +1857,8 @@ load_root(struct loader *L)
 		return fail(L, TL_ERR_INVALID, "trustlab",
 			    "unsupported format version %lld (this trustlab reads %d)", version,
 			    TL_SCENARIO_VERSION);
+	if (expand_sources(L) < 0)
+		return -1;
 	if (only_keys(L, root, keys, &p) < 0)
 		return -1;
 	if (get_string(L, root, "name", &p, true, true, &name) < 0 ||

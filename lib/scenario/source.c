@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "scenario-private.h"
+#include "yaml.h"
 
 /* --- the position table ------------------------------------------------- */
 
@@ -157,6 +158,7 @@ struct frame {
 	char *key; /* a mapping's pending key, NULL when a key is expected */
 	int key_line, key_column;
 	size_t index;
+	bool wrapper; /* the one-key object a mapped tag stands for */
 };
 
 #define YAML_MAX_DEPTH_HARD 256
@@ -169,6 +171,7 @@ struct yreader {
 	unsigned depth, max_depth;
 	json_t *root;
 	int documents;
+	const struct tl_yaml_tag *tags;
 };
 
 static int TL_PRINTF(3, 4) yfail(struct yreader *r, const yaml_mark_t *mark, const char *fmt, ...)
@@ -290,7 +293,7 @@ yattach(struct yreader *r, json_t *v, const yaml_mark_t *mark, const char *plain
 }
 
 static int
-yscalar(struct yreader *r, const yaml_event_t *ev)
+yscalar(struct yreader *r, const yaml_event_t *ev, bool tagged)
 {
 	const char *text = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
@@ -317,7 +320,7 @@ yscalar(struct yreader *r, const yaml_event_t *ev)
 	json_t *v = NULL;
 	const char *plain = NULL;
 	bool oom = false;
-	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+	if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !tagged) {
 		v = resolve_plain(text, &oom);
 		if (oom)
 			return tl_error_set(r->err, TL_ERR_NOMEM, "out of memory");
@@ -363,6 +366,41 @@ ystart(struct yreader *r, const yaml_event_t *ev, bool mapping)
 	return 0;
 }
 
+static void
+ypop(struct yreader *r)
+{
+	struct frame *f = &r->stack[--r->depth];
+	free(f->key);
+	f->key = NULL;
+	tl_jpath_pop(&r->path, f->mark);
+}
+
+/* A tag: refused, or (mapped) opens its one-key object for the value. */
+static int
+ytag(struct yreader *r, const yaml_event_t *ev, const char *tag)
+{
+	const struct tl_yaml_tag *t = r->tags;
+	while (t && t->tag && strcmp(t->tag, tag) != 0)
+		t++;
+	if (!t || !t->tag)
+		return yfail(r, &ev->start_mark, "tags (%s) are not supported", tag);
+	if (r->depth > 0) {
+		struct frame *f = &r->stack[r->depth - 1];
+		if (json_is_object(f->node) && !f->key)
+			return yfail(r, &ev->start_mark, "a key must not carry a tag (%s)", tag);
+	}
+	if (ystart(r, ev, true) < 0)
+		return -1;
+	struct frame *w = &r->stack[r->depth - 1];
+	w->wrapper = true;
+	w->key = strdup(t->key);
+	if (!w->key)
+		return tl_error_set(r->err, TL_ERR_NOMEM, "out of memory");
+	w->key_line = (int)ev->start_mark.line + 1;
+	w->key_column = (int)ev->start_mark.column + 1;
+	return 0;
+}
+
 static int
 yevent(struct yreader *r, const yaml_event_t *ev)
 {
@@ -396,32 +434,56 @@ yevent(struct yreader *r, const yaml_event_t *ev)
 	if (anchor)
 		return yfail(r, &ev->start_mark, "anchors (&%s) are not supported",
 			     (const char *)anchor);
-	if (tag)
-		return yfail(r, &ev->start_mark, "tags (%s) are not supported", (const char *)tag);
+	if (tag && ytag(r, ev, (const char *)tag) < 0)
+		return -1;
 
+	int rc = 0;
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		return yscalar(r, ev);
+		rc = yscalar(r, ev, tag != NULL);
+		break;
 	case YAML_SEQUENCE_START_EVENT:
 		return ystart(r, ev, false);
 	case YAML_MAPPING_START_EVENT:
 		return ystart(r, ev, true);
 	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT: {
-		struct frame *f = &r->stack[--r->depth];
-		free(f->key);
-		f->key = NULL;
-		tl_jpath_pop(&r->path, f->mark);
-		return 0;
-	}
+	case YAML_MAPPING_END_EVENT:
+		ypop(r);
+		break;
 	default:
 		return 0;
 	}
+	/* A mapped tag's object is complete once its one value is. */
+	while (rc == 0 && r->depth > 0 && r->stack[r->depth - 1].wrapper &&
+	       !r->stack[r->depth - 1].key)
+		ypop(r);
+	return rc;
 }
+
+static json_t *yaml_load(const char *text, size_t len, unsigned max_depth, struct tl_spos *pos,
+			 const struct tl_yaml_tag *tags, struct tl_error *err);
 
 json_t *
 tl_scenario_yaml_load(const char *text, size_t len, unsigned max_depth, struct tl_spos *pos,
 		      struct tl_error *err)
+{
+	return yaml_load(text, len, max_depth, pos, NULL, err);
+}
+
+json_t *
+tl_scenario_yaml_parse(const char *text, size_t len, const struct tl_yaml_tag *tags,
+		       struct tl_error *err)
+{
+	struct tl_spos pos;
+	tl_spos_init(&pos);
+	json_t *v = yaml_load(text, len, 64, &pos, tags, err);
+	tl_spos_finish(&pos);
+	return v;
+}
+
+static json_t *
+yaml_load(const char *text, size_t len, unsigned max_depth, struct tl_spos *pos,
+	  const struct tl_yaml_tag *tags, struct tl_error *err)
 {
 	yaml_parser_t parser;
 	struct yreader r;
@@ -432,6 +494,7 @@ tl_scenario_yaml_load(const char *text, size_t len, unsigned max_depth, struct t
 	r.pos = pos;
 	r.err = err;
 	r.max_depth = max_depth ? max_depth : 64;
+	r.tags = tags;
 	tl_jpath_init(&r.path, NULL);
 	if (!yaml_parser_initialize(&parser)) {
 		tl_error_set(err, TL_ERR_NOMEM, "out of memory");

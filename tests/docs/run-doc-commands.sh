@@ -24,6 +24,7 @@ docs=(
 	docs/why-denied.md
 	docs/credential-chain.md
 	docs/lint.md
+	docs/roles-from-iac.md
 )
 
 bindir=$(mktemp -d)

@@ -19,6 +19,8 @@
 #   sigv4/*             every tests/data/sts/sigv4 vector, as is and with
 #                       "autosign: 1"; protocol bodies as signed POSTs;
 #                       a presigned GET
+#   rolesrc/*           every .json/.yaml of tests/data/rolesrc, the
+#                       directory path flattened with _
 # Files the fuzzers found (40-hex names) and regression inputs
 # (crash-*, regress-*) are never touched. Needs jq and base64.
 set -euo pipefail
@@ -104,4 +106,11 @@ autosign: 1
 EOT
 for d in token jwks query sigv4; do
   echo "make-seeds: $corpus/$d: $(find "$corpus/$d" -type f | wc -l) files"
+done
+
+# --- rolesrc ----------------------------------------------------------------
+mkdir -p "$corpus/rolesrc"
+find tests/data/rolesrc -type f \( -name '*.json' -o -name '*.yaml' \) | while read -r f; do
+  rel=${f#tests/data/rolesrc/}
+  cp "$f" "$corpus/rolesrc/${rel//\//_}"
 done

@@ -57,7 +57,8 @@ except jsonschema.SchemaError as e:
 validator = jsonschema.Draft202012Validator(schema)
 
 valid = sorted(glob.glob(f"{corpus}/valid/*.yaml") + glob.glob(f"{corpus}/valid/*.json")
-               + glob.glob(f"{examples}/*.yaml") + glob.glob(f"{examples}/*.json"))
+               + glob.glob(f"{examples}/*.yaml") + glob.glob(f"{examples}/*.json")
+               + glob.glob(f"{examples}/iac/*.scenario.yaml"))
 valid = [p for p in valid if not p.endswith("003-yaml-strict-typing.yaml")]
 for path in valid:
     errors = [e.message for e in validator.iter_errors(load(path))]
