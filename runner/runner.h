@@ -3,7 +3,9 @@
 
 /* The trustlab command: one file per subcommand, dispatched from main.c. */
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -106,6 +108,56 @@ struct tl_report *tl_run_all(const char *cmd, char **paths, int npaths,
 			     const struct tl_run_selection *sel, tl_run_after_fn after, void *ctx,
 			     int *status);
 
+/* --- roles and token spaces (space.c; probe and diff) ------------------- */
+
+/* One role to try: what lib/rolesrc also yields. */
+struct tl_role_source {
+	char *name; /* the IAM role name */
+	char *source; /* where it came from, for people */
+	char *policy_text; /* the trust policy document */
+	int max_session_duration;
+};
+
+struct tl_role_list {
+	struct tl_role_source *items;
+	size_t count;
+	struct tl_scenario *scenario; /* when the input was a scenario file */
+};
+
+/*
+ * The roles in `path`: a scenario file (every role, and the scenario
+ * itself in out->scenario) or a trust-policy JSON file (one role named
+ * after the file). Returns 0, or -1 with `err` naming the file.
+ */
+int tl_roles_load(const char *path, struct tl_role_list *out, struct tl_error *err);
+void tl_role_list_finish(struct tl_role_list *l);
+
+/* One cell of a measured token space: a case (context) against a role. */
+struct tl_space_result {
+	bool ran;
+	char actual[128]; /* "allow", "deny", "no-token" or the STS code */
+	char message[1024];
+	json_t *trace; /* the decision trace when admitted (owned) */
+};
+
+/*
+ * Starts both servers embedded, runs `cases` (scenario cases named "#0",
+ * "#1", ... with expect {"*": "deny"}) against `roles` (scenario roles
+ * with inline trust policies) registering `providers` (scenario
+ * providers), and returns ncases * nroles cells, case-major, roles in
+ * the object's order (free with tl_space_result_finish), or NULL with
+ * `err` set.
+ */
+struct tl_space_result *tl_space_run(const json_t *providers, const json_t *roles,
+				     const json_t *cases, const char *account, unsigned jobs,
+				     struct tl_error *err);
+void tl_space_result_finish(struct tl_space_result *r, size_t n);
+
+/* The admitting statement and its conditions from a decision trace (caller frees). */
+char *tl_space_explain(const json_t *trace);
+
+int tl_cmd_probe(int argc, char **argv);
+int tl_cmd_diff(int argc, char **argv);
 int tl_cmd_serve(int argc, char **argv);
 int tl_cmd_smoke(int argc, char **argv);
 int tl_cmd_explain(int argc, char **argv);
