@@ -28,6 +28,8 @@
 /* What the user said the roles are for (policy files). */
 struct intent {
 	const char *provider, *repository, *ref, *audience;
+	char **pairs; /* --intent ROLE=OTHER, argv strings */
+	size_t npairs;
 };
 
 /* One role under probe: its intended contexts and its results. */
@@ -80,6 +82,9 @@ usage(FILE *out)
 		"main)\n"
 		"      --audience AUD      the intended aud (default: the policy's, else\n"
 		"                          sts.amazonaws.com)\n"
+		"      --intent ROLE=OTHER a scenario's ROLE is meant for what OTHER's\n"
+		"                          expected-allow cases say (an anti-pattern role\n"
+		"                          and its hardened version); repeatable\n"
 		"  -f, --format FORMAT     text (default), json, markdown\n"
 		"      --max-contexts N    candidates tried at most (default 500)\n"
 		"  -j, --jobs N            exchanges in parallel (default 4)\n"
@@ -119,7 +124,7 @@ add_registered(json_t *registered, const char *profile, const char *aud)
 
 /* Each role's intended contexts from a scenario's expected-allow cases. */
 static int
-intended_from_scenario(struct probe *p)
+intended_from_scenario(struct probe *p, const struct intent *in)
 {
 	const struct tl_scenario *s = p->roles.scenario;
 
@@ -148,11 +153,43 @@ intended_from_scenario(struct probe *p)
 					json_array_append_new(p->r[r].intended,
 							      base_json(c->provider->profile->name,
 									c->token, aud));
-			json_array_append_new(p->bases,
-					      base_json(c->provider->profile->name, c->token, aud));
 		}
 	}
-	p->note = "each role's expected-allow cases";
+	/* --intent HOLE=HARDENED: the hardened role's cases are what HOLE is for. */
+	for (size_t k = 0; k < in->npairs; k++) {
+		const char *eq = strchr(in->pairs[k], '=');
+		int from = -1, to = -1;
+		for (size_t r = 0; eq && r < p->roles.count; r++) {
+			if (strlen(p->roles.items[r].name) == (size_t)(eq - in->pairs[k]) &&
+			    strncmp(p->roles.items[r].name, in->pairs[k],
+				    (size_t)(eq - in->pairs[k])) == 0)
+				to = (int)r;
+			if (strcmp(p->roles.items[r].name, eq + 1) == 0)
+				from = (int)r;
+		}
+		if (from < 0 || to < 0) {
+			fprintf(stderr,
+				"trustlab probe: --intent '%s': expected ROLE=OTHER, two roles of "
+				"the scenario\n",
+				in->pairs[k]);
+			return -1;
+		}
+		json_array_clear(p->r[to].intended);
+		json_array_extend(p->r[to].intended, p->r[from].intended);
+	}
+	/* The search starts from what the roles are for, never from a recorded hole. */
+	for (size_t r = 0; r < p->roles.count; r++) {
+		bool replaced = false;
+		for (size_t k = 0; k < in->npairs; k++)
+			replaced =
+				replaced || (strncmp(in->pairs[k], p->roles.items[r].name,
+						     strlen(p->roles.items[r].name)) == 0 &&
+					     in->pairs[k][strlen(p->roles.items[r].name)] == '=');
+		if (!replaced)
+			json_array_extend(p->bases, p->r[r].intended);
+	}
+	p->note = in->npairs ? "each role's expected-allow cases (--intent: another role's)"
+			     : "each role's expected-allow cases";
 	return 0;
 }
 
@@ -564,7 +601,7 @@ probe_finish(struct probe *p)
 int
 tl_cmd_probe(int argc, char **argv)
 {
-	enum { OPT_PROVIDER = 256, OPT_REPOSITORY, OPT_REF, OPT_AUDIENCE, OPT_MAX };
+	enum { OPT_PROVIDER = 256, OPT_REPOSITORY, OPT_REF, OPT_AUDIENCE, OPT_MAX, OPT_INTENT };
 	static const struct option options[] = {
 		{"provider", required_argument, NULL, OPT_PROVIDER},
 		{"repository", required_argument, NULL, OPT_REPOSITORY},
@@ -572,6 +609,7 @@ tl_cmd_probe(int argc, char **argv)
 		{"audience", required_argument, NULL, OPT_AUDIENCE},
 		{"format", required_argument, NULL, 'f'},
 		{"max-contexts", required_argument, NULL, OPT_MAX},
+		{"intent", required_argument, NULL, OPT_INTENT},
 		{"jobs", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -611,6 +649,14 @@ tl_cmd_probe(int argc, char **argv)
 		case OPT_AUDIENCE:
 			in.audience = optarg;
 			break;
+		case OPT_INTENT: {
+			char **grown = realloc(in.pairs, (in.npairs + 1) * sizeof(*grown));
+			if (!grown)
+				goto nomem;
+			in.pairs = grown;
+			in.pairs[in.npairs++] = optarg;
+			break;
+		}
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "json") &&
 			    strcmp(optarg, "markdown")) {
@@ -660,6 +706,10 @@ tl_cmd_probe(int argc, char **argv)
 		fprintf(stderr, "trustlab probe: %s\n", line);
 		goto out;
 	}
+	if (!p.roles.scenario && in.npairs) {
+		fprintf(stderr, "trustlab probe: --intent is for scenarios\n");
+		goto out;
+	}
 	if (p.roles.scenario && (in.provider || in.repository || in.ref || in.audience)) {
 		fprintf(stderr, "trustlab probe: --provider, --repository, --ref and --audience "
 				"are for policy files; a scenario declares its intended cases\n");
@@ -680,7 +730,8 @@ tl_cmd_probe(int argc, char **argv)
 		if (!p.r[i].policy || !p.r[i].intended || !p.r[i].denied_intended || !p.r[i].holes)
 			goto nomem;
 	}
-	if ((p.roles.scenario ? intended_from_scenario(&p) : intended_from_options(&p, &in)) < 0)
+	if ((p.roles.scenario ? intended_from_scenario(&p, &in) : intended_from_options(&p, &in)) <
+	    0)
 		goto out;
 	{
 		size_t nb = json_array_size(p.bases);
@@ -751,5 +802,6 @@ out:
 	json_decref(cases);
 	probe_finish(&p);
 	tl_buf_finish(&out);
+	free(in.pairs);
 	return status;
 }
