@@ -27,7 +27,7 @@
 
 /* What the user said the roles are for (policy files). */
 struct intent {
-	const char *provider, *repository, *ref, *audience;
+	struct tl_space_intent options;
 	char **pairs; /* --intent ROLE=OTHER, argv strings */
 	size_t npairs;
 };
@@ -47,12 +47,8 @@ struct probe {
 	struct tl_role_list roles;
 	struct role *r;
 	struct tl_probe_space space;
-	json_t *bases; /* [{profile, context, audience}], the union */
-	json_t *registered; /* {profile: [aud...]} */
-	json_t *issuers; /* {profile: iss} from the scenario */
+	struct tl_space_seed seed; /* bases: the union of what the roles are for */
 	const char *input;
-	const char *note; /* how the intended set was chosen */
-	char note_buf[512];
 };
 
 static void
@@ -100,59 +96,27 @@ str_or(const json_t *o, const char *key, const char *dflt)
 	return v ? v : dflt;
 }
 
-static json_t *
-base_json(const char *profile, const json_t *context, const char *aud)
-{
-	return json_pack("{s:s, s:O, s:s?}", "profile", profile, "context", context, "audience",
-			 aud);
-}
-
-static void
-add_registered(json_t *registered, const char *profile, const char *aud)
-{
-	json_t *list = json_object_get(registered, profile);
-	size_t i;
-	json_t *v;
-
-	if (!list) {
-		list = json_array();
-		json_object_set_new(registered, profile, list);
-	}
-	json_array_foreach(list, i, v) if (strcmp(json_string_value(v), aud) == 0) return;
-	json_array_append_new(list, json_string(aud));
-}
-
 /* Each role's intended contexts from a scenario's expected-allow cases. */
 static int
 intended_from_scenario(struct probe *p, const struct intent *in)
 {
 	const struct tl_scenario *s = p->roles.scenario;
 
-	for (size_t i = 0; i < tl_scenario_provider_count(s); i++) {
-		const struct tl_scenario_provider *pv = tl_scenario_provider(s, i);
-		size_t j;
-		json_t *a;
-		json_array_foreach(pv->audiences, j, a)
-			add_registered(p->registered, pv->profile->name, json_string_value(a));
-		if (!json_object_get(p->registered, pv->profile->name))
-			json_object_set_new(p->registered, pv->profile->name, json_array());
-		if (pv->issuer && !json_object_get(p->issuers, pv->profile->name))
-			json_object_set_new(p->issuers, pv->profile->name, json_string(pv->issuer));
-	}
+	tl_space_seed_providers(&p->seed, s);
 	for (size_t i = 0; i < tl_scenario_case_count(s); i++) {
 		const struct tl_case *c = tl_scenario_case(s, i);
 		const char *aud = json_string_value(c->audience);
-		/* Faulty or overridden tokens are not contexts a CI job has. */
-		if (c->faults || c->claims || c->refused || (c->audience && !aud))
+		if (!tl_space_case_is_job(c))
 			continue;
 		for (size_t e = 0; e < c->n_expect; e++) {
 			if (strcmp(c->expect[e].outcome, "allow") != 0)
 				continue;
 			for (size_t r = 0; r < p->roles.count; r++)
 				if (strcmp(p->roles.items[r].name, c->expect[e].role) == 0)
-					json_array_append_new(p->r[r].intended,
-							      base_json(c->provider->profile->name,
-									c->token, aud));
+					json_array_append_new(
+						p->r[r].intended,
+						tl_space_base(c->provider->profile->name, c->token,
+							      aud));
 		}
 	}
 	/* --intent HOLE=HARDENED: the hardened role's cases are what HOLE is for. */
@@ -186,169 +150,44 @@ intended_from_scenario(struct probe *p, const struct intent *in)
 						     strlen(p->roles.items[r].name)) == 0 &&
 					     in->pairs[k][strlen(p->roles.items[r].name)] == '=');
 		if (!replaced)
-			json_array_extend(p->bases, p->r[r].intended);
+			json_array_extend(p->seed.bases, p->r[r].intended);
 	}
-	p->note = in->npairs ? "each role's expected-allow cases (--intent: another role's)"
-			     : "each role's expected-allow cases";
+	snprintf(p->seed.note, sizeof(p->seed.note), "%s",
+		 in->npairs ? "each role's expected-allow cases (--intent: another role's)"
+			    : "each role's expected-allow cases");
 	return 0;
-}
-
-/* The name a policy is about: the first repository (project) literal, up to a wildcard. */
-static void
-guess_name(const json_t *const *policies, size_t n, bool gitlab, char *out, size_t size)
-{
-	json_t *names = tl_probe_policy_values(policies, n, gitlab ? "project" : "repository");
-	const char *first = json_string_value(json_array_get(names, 0));
-	size_t len = first ? strcspn(first, "*?") : 0;
-
-	if (first && len > 0 && first[len - 1] != '/' && strchr(first, '/') &&
-	    strchr(first, '/') < first + len)
-		snprintf(out, size, "%.*s", (int)len, first);
-	else if (first && len > 1 && first[len - 1] == '/')
-		snprintf(out, size, "%.*sapp", (int)len, first);
-	else
-		snprintf(out, size, "acme/app");
-	json_decref(names);
 }
 
 static int
 intended_from_options(struct probe *p, const struct intent *in)
 {
-	const json_t **pols = calloc(p->roles.count ? p->roles.count : 1, sizeof(*pols));
-	const char *profile = in->provider;
-	char name[256], owner_aud[300];
-	const char *aud;
-	json_t *auds, *envs, *ctx;
-	size_t i;
-	json_t *v;
-	bool gitlab;
+	const json_t **pols = calloc(p->roles.count + 1, sizeof(*pols));
+	int rc = -1;
 
 	if (!pols)
 		return -1;
 	for (size_t r = 0; r < p->roles.count; r++)
 		pols[r] = p->r[r].policy;
-	if (!profile) {
-		const json_t *st = json_object_get(p->r[0].policy, "Statement");
-		if (json_is_array(st))
-			st = json_array_get(st, 0);
-		profile = tl_probe_principal_profile(json_string_value(
-			json_object_get(json_object_get(st, "Principal"), "Federated")));
-		if (!profile)
-			profile = "github";
+	if (tl_space_seed_options(&p->seed, pols, p->roles.count, &in->options, "probe") == 0) {
+		for (size_t r = 0; r < p->roles.count; r++)
+			json_array_extend(p->r[r].intended, p->seed.bases);
+		rc = 0;
 	}
-	gitlab = strcmp(profile, "gitlab") == 0;
-	if (!gitlab && strcmp(profile, "github") != 0 &&
-	    strcmp(profile, "github-enterprise-server") != 0) {
-		fprintf(stderr,
-			"trustlab probe: a %s policy file: describe its intended jobs in a "
-			"scenario and probe that (--provider github or gitlab for policy files)\n",
-			profile);
-		free(pols);
-		return -1;
-	}
-	if (in->repository)
-		snprintf(name, sizeof(name), "%s", in->repository);
-	else
-		guess_name(pols, p->roles.count, gitlab, name, sizeof(name));
-	auds = tl_probe_policy_values(pols, p->roles.count, "aud");
-	aud = in->audience ? in->audience : json_string_value(json_array_get(auds, 0));
-	if (!aud || strpbrk(aud, "*?"))
-		aud = gitlab ? "https://gitlab.com" : "sts.amazonaws.com";
-	add_registered(p->registered, profile, aud);
-	/* The other client id such a provider usually has: a workflow's default aud. */
-	if (gitlab) {
-		add_registered(p->registered, profile, "https://gitlab.com");
-	} else {
-		snprintf(owner_aud, sizeof(owner_aud), "https://github.com/%.*s",
-			 (int)strcspn(name, "/"), name);
-		add_registered(p->registered, profile, owner_aud);
-	}
-	if (gitlab)
-		ctx = json_pack("{s:s, s:s, s:s, s:b}", "project_path", name, "ref_type", "branch",
-				"ref", in->ref ? in->ref : "main", "ref_protected", 1);
-	else
-		ctx = json_pack("{s:s, s:s, s:s}", "repository", name, "event", "push", "ref",
-				in->ref ? in->ref : "refs/heads/main");
-	json_array_append_new(p->bases, base_json(profile, ctx, aud));
-	envs = tl_probe_policy_values(pols, p->roles.count, "environment");
-	json_array_foreach(envs, i, v)
-	{
-		json_t *e;
-		if (strpbrk(json_string_value(v), "*?"))
-			continue;
-		e = json_deep_copy(ctx);
-		json_object_set(e, "environment", v);
-		if (gitlab)
-			json_object_set_new(e, "environment_protected", json_true());
-		json_array_append_new(p->bases, base_json(profile, e, aud));
-		json_decref(e);
-	}
-	json_decref(envs);
-	json_decref(auds);
-	json_decref(ctx);
-	for (size_t r = 0; r < p->roles.count; r++)
-		json_array_extend(p->r[r].intended, p->bases);
-	snprintf(p->note_buf, sizeof(p->note_buf), "%s %s on %s%s%s", profile, name,
-		 in->ref ? in->ref : (gitlab ? "main" : "refs/heads/main"),
-		 json_array_size(p->bases) > 1 ? ", with the environments the policy names" : "",
-		 in->repository ? "" : " (guessed from the policy; give --repository)");
-	p->note = p->note_buf;
 	free(pols);
-	return 0;
+	return rc;
 }
 
-/* The space as an in-memory scenario: providers, roles, cases. */
-static int
-build_run(struct probe *p, json_t **providers, json_t **roles, json_t **cases)
+static json_t *
+roles_json(const struct probe *p)
 {
-	const char *profile;
-	json_t *list;
+	json_t *roles = json_object();
 
-	*providers = json_object();
-	*roles = json_object();
-	*cases = json_array();
-	json_object_foreach(p->space.audiences, profile, list)
-	{
-		json_t *auds = json_array();
-		json_t *have = json_object_get(p->registered, profile);
-		size_t i;
-		json_t *v;
-		/* Registered first: a case without audience asks for the first. */
-		json_array_extend(auds, have ? have : list);
-		json_array_foreach(list, i, v)
-		{
-			size_t j;
-			json_t *w;
-			bool dup = false;
-			json_array_foreach(auds, j, w) dup = dup || json_equal(v, w);
-			if (!dup)
-				json_array_append(auds, v);
-		}
-		if (json_array_size(auds) == 0)
-			json_array_append_new(auds, json_string("sts.amazonaws.com"));
-		json_object_set_new(*providers, profile,
-				    json_pack("{s:s, s:o}", "profile", profile, "audiences", auds));
-		if (json_object_get(p->issuers, profile))
-			json_object_set(json_object_get(*providers, profile), "issuer",
-					json_object_get(p->issuers, profile));
-	}
-	for (size_t r = 0; r < p->roles.count; r++)
-		json_object_set_new(*roles, p->roles.items[r].name,
+	for (size_t r = 0; roles && r < p->roles.count; r++)
+		json_object_set_new(roles, p->roles.items[r].name,
 				    json_pack("{s:O, s:i}", "trust_policy", p->r[r].policy,
 					      "max_session_duration",
 					      p->roles.items[r].max_session_duration));
-	for (size_t i = 0; i < p->space.count; i++) {
-		const struct tl_probe_candidate *c = &p->space.items[i];
-		char name[32];
-		json_t *token = json_deep_copy(c->context);
-		if (c->audience)
-			json_object_set_new(token, "audience", json_string(c->audience));
-		snprintf(name, sizeof(name), "#%zu", i);
-		json_array_append_new(*cases, json_pack("{s:s, s:s, s:o, s:{s:s}}", "name", name,
-							"provider", c->profile, "token", token,
-							"expect", "*", "deny"));
-	}
-	return *providers && *roles && *cases ? 0 : -1;
+	return roles;
 }
 
 static bool
@@ -418,7 +257,7 @@ render_text(const struct probe *p, struct tl_buf *b)
 	if (p->space.dropped)
 		tl_buf_printf(b, NULL, " (%zu more not tried: --max-contexts)", p->space.dropped);
 	tl_buf_printf(b, NULL, ", %zu role%s\nintended: %s\n", p->roles.count,
-		      p->roles.count == 1 ? "" : "s", p->note);
+		      p->roles.count == 1 ? "" : "s", p->seed.note);
 	for (size_t ri = 0; ri < p->roles.count; ri++) {
 		const struct role *r = &p->r[ri];
 		const char *kind;
@@ -477,19 +316,6 @@ render_text(const struct probe *p, struct tl_buf *b)
 }
 
 static void
-md_cell(struct tl_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '|')
-			tl_buf_append_str(b, "\\|", NULL);
-		else if (*s == '\n')
-			tl_buf_putc(b, ' ', NULL);
-		else
-			tl_buf_putc(b, *s, NULL);
-	}
-}
-
-static void
 render_markdown(const struct probe *p, struct tl_buf *b)
 {
 	size_t total = 0;
@@ -501,7 +327,7 @@ render_markdown(const struct probe *p, struct tl_buf *b)
 		      p->space.count);
 	if (p->space.dropped)
 		tl_buf_printf(b, NULL, " (%zu more not tried)", p->space.dropped);
-	tl_buf_printf(b, NULL, "; intended: %s.\n", p->note);
+	tl_buf_printf(b, NULL, "; intended: %s.\n", p->seed.note);
 	for (size_t ri = 0; ri < p->roles.count; ri++) {
 		const struct role *r = &p->r[ri];
 		const char *kind;
@@ -525,11 +351,11 @@ render_markdown(const struct probe *p, struct tl_buf *b)
 			json_array_foreach(list, i, h)
 			{
 				tl_buf_printf(b, NULL, "| %s | ", kind);
-				md_cell(b, str_or(h, "context", ""));
+				tl_space_md_cell(b, str_or(h, "context", ""));
 				tl_buf_append_str(b, " | `", NULL);
-				md_cell(b, str_or(h, "sub", ""));
+				tl_space_md_cell(b, str_or(h, "sub", ""));
 				tl_buf_append_str(b, "` | ", NULL);
-				md_cell(b, str_or(h, "admitted_by", ""));
+				tl_space_md_cell(b, str_or(h, "admitted_by", ""));
 				tl_buf_append_str(b, " |\n", NULL);
 			}
 		}
@@ -576,8 +402,8 @@ render_json(const struct probe *p)
 					 "intended_denied", r->denied_intended, "groups", groups));
 		total += r->nholes;
 	}
-	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "input", p->input, "intended", p->note,
-			 "tried", (json_int_t)p->space.count, "not_tried",
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "input", p->input, "intended",
+			 p->seed.note, "tried", (json_int_t)p->space.count, "not_tried",
 			 (json_int_t)p->space.dropped, "holes", (json_int_t)total, "roles", roles);
 }
 
@@ -593,9 +419,7 @@ probe_finish(struct probe *p)
 	free(p->r);
 	tl_probe_space_finish(&p->space);
 	tl_role_list_finish(&p->roles);
-	json_decref(p->bases);
-	json_decref(p->registered);
-	json_decref(p->issuers);
+	tl_space_seed_finish(&p->seed);
 }
 
 int
@@ -616,7 +440,6 @@ tl_cmd_probe(int argc, char **argv)
 	};
 	struct intent in = {0};
 	struct probe p;
-	struct tl_probe_options popt = {0};
 	struct tl_space_result *res = NULL;
 	json_t *providers = NULL, *roles = NULL, *cases = NULL;
 	const char *format = "text";
@@ -638,16 +461,16 @@ tl_cmd_probe(int argc, char **argv)
 					optarg);
 				goto out;
 			}
-			in.provider = optarg;
+			in.options.provider = optarg;
 			break;
 		case OPT_REPOSITORY:
-			in.repository = optarg;
+			in.options.repository = optarg;
 			break;
 		case OPT_REF:
-			in.ref = optarg;
+			in.options.ref = optarg;
 			break;
 		case OPT_AUDIENCE:
-			in.audience = optarg;
+			in.options.audience = optarg;
 			break;
 		case OPT_INTENT: {
 			char **grown = realloc(in.pairs, (in.npairs + 1) * sizeof(*grown));
@@ -710,16 +533,14 @@ tl_cmd_probe(int argc, char **argv)
 		fprintf(stderr, "trustlab probe: --intent is for scenarios\n");
 		goto out;
 	}
-	if (p.roles.scenario && (in.provider || in.repository || in.ref || in.audience)) {
+	if (p.roles.scenario && (in.options.provider || in.options.repository || in.options.ref ||
+				 in.options.audience)) {
 		fprintf(stderr, "trustlab probe: --provider, --repository, --ref and --audience "
 				"are for policy files; a scenario declares its intended cases\n");
 		goto out;
 	}
 	p.r = calloc(p.roles.count, sizeof(*p.r));
-	p.bases = json_array();
-	p.registered = json_object();
-	p.issuers = json_object();
-	if (!p.r || !p.bases || !p.registered || !p.issuers)
+	if (!p.r || tl_space_seed_init(&p.seed) < 0)
 		goto nomem;
 	for (size_t i = 0; i < p.roles.count; i++) {
 		p.r[i].src = &p.roles.items[i];
@@ -734,34 +555,20 @@ tl_cmd_probe(int argc, char **argv)
 	    0)
 		goto out;
 	{
-		size_t nb = json_array_size(p.bases);
-		struct tl_probe_base *bases = calloc(nb ? nb : 1, sizeof(*bases));
-		const json_t **pols = calloc(p.roles.count, sizeof(*pols));
+		const json_t **pols = calloc(p.roles.count + 1, sizeof(*pols));
 		int rc;
-		if (!bases || !pols) {
-			free(bases);
-			free(pols);
+		if (!pols)
 			goto nomem;
-		}
-		for (size_t i = 0; i < nb; i++) {
-			const json_t *b = json_array_get(p.bases, i);
-			bases[i].profile = str_or(b, "profile", "github");
-			bases[i].context = json_object_get(b, "context");
-			bases[i].audience = str_or(b, "audience", NULL);
-		}
 		for (size_t i = 0; i < p.roles.count; i++)
 			pols[i] = p.r[i].policy;
-		popt.max_contexts = max;
-		popt.registered = p.registered;
-		rc = tl_probe_generate(bases, nb, (const json_t *const *)pols, p.roles.count, &popt,
-				       &p.space, &err);
-		free(bases);
+		rc = tl_space_generate(&p.seed, pols, p.roles.count, max, &p.space, &err);
 		free(pols);
 		if (rc < 0)
 			goto nomem;
 	}
 	status = TL_EXIT_FAILED;
-	if (build_run(&p, &providers, &roles, &cases) < 0)
+	roles = roles_json(&p);
+	if (!roles || tl_space_cases(&p.space, &p.seed, &providers, &cases) < 0)
 		goto nomem;
 	res = tl_space_run(providers, roles, cases,
 			   p.roles.scenario ? tl_scenario_account(p.roles.scenario) : NULL,

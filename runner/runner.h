@@ -156,6 +156,47 @@ void tl_space_result_finish(struct tl_space_result *r, size_t n);
 /* The admitting statement and its conditions from a decision trace (caller frees). */
 char *tl_space_explain(const json_t *trace);
 
+/* Where a token space starts: intended contexts and registered client ids. */
+struct tl_space_seed {
+	json_t *bases; /* [{profile, context, audience?}] */
+	json_t *registered; /* {profile: [client id...]} */
+	json_t *issuers; /* {profile: iss} overrides */
+	char note[512]; /* how the bases were chosen, for people */
+};
+
+/* What a user says a policy file is for (--provider, --repository, ...). */
+struct tl_space_intent {
+	const char *provider, *repository, *ref, *audience;
+};
+
+struct tl_case;
+struct tl_probe_space;
+struct tl_buf;
+
+int tl_space_seed_init(struct tl_space_seed *sd);
+void tl_space_seed_finish(struct tl_space_seed *sd);
+/* {profile, context, audience} (context borrowed, copied by reference). */
+json_t *tl_space_base(const char *profile, const json_t *context, const char *aud);
+/* Registers the scenario's providers' client ids and issuers. */
+void tl_space_seed_providers(struct tl_space_seed *sd, const struct tl_scenario *s);
+/* Whether a case is a context a CI job has (no faults, claim overrides, refusal). */
+bool tl_space_case_is_job(const struct tl_case *c);
+/*
+ * Bases for policy files: the intended repository (or guessed from the
+ * policies) on its ref, with each environment the policies name. Prints
+ * "trustlab CMD: ..." and returns -1 for a profile it cannot describe.
+ */
+int tl_space_seed_options(struct tl_space_seed *sd, const json_t *const *policies, size_t n,
+			  const struct tl_space_intent *in, const char *cmd);
+/* lib/probe's candidates from the seed's bases and the policies' literals. */
+int tl_space_generate(const struct tl_space_seed *sd, const json_t *const *policies, size_t n,
+		      size_t max, struct tl_probe_space *out, struct tl_error *err);
+/* Scenario providers and cases ("#i", expect deny) for the candidates. */
+int tl_space_cases(const struct tl_probe_space *space, const struct tl_space_seed *sd,
+		   json_t **providers, json_t **cases);
+/* Markdown table cell text: '|' escaped, newlines flattened. */
+void tl_space_md_cell(struct tl_buf *b, const char *s);
+
 int tl_cmd_probe(int argc, char **argv);
 int tl_cmd_diff(int argc, char **argv);
 int tl_cmd_serve(int argc, char **argv);

@@ -18,8 +18,10 @@
 #include "util/buf.h"
 #include "util/file.h"
 
+#include "claims/claims.h"
 #include "exchange/exchange.h"
 #include "policy/policy.h"
+#include "probe/probe.h"
 #include "report/report.h"
 #include "runner.h"
 #include "scenario/scenario.h"
@@ -264,4 +266,261 @@ tl_space_explain(const json_t *trace)
 	if (b.len == 0)
 		tl_buf_append_str(&b, "(no statement recorded)", NULL);
 	return tl_buf_steal(&b, NULL);
+}
+
+/* --- token spaces for probe and diff -------------------------------------- */
+
+static const char *
+str_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : dflt;
+}
+
+int
+tl_space_seed_init(struct tl_space_seed *sd)
+{
+	memset(sd, 0, sizeof(*sd));
+	sd->bases = json_array();
+	sd->registered = json_object();
+	sd->issuers = json_object();
+	return sd->bases && sd->registered && sd->issuers ? 0 : -1;
+}
+
+void
+tl_space_seed_finish(struct tl_space_seed *sd)
+{
+	json_decref(sd->bases);
+	json_decref(sd->registered);
+	json_decref(sd->issuers);
+	memset(sd, 0, sizeof(*sd));
+}
+
+json_t *
+tl_space_base(const char *profile, const json_t *context, const char *aud)
+{
+	return json_pack("{s:s, s:O, s:s?}", "profile", profile, "context", context, "audience",
+			 aud);
+}
+
+static void
+add_registered(json_t *registered, const char *profile, const char *aud)
+{
+	json_t *list = json_object_get(registered, profile);
+	size_t i;
+	json_t *v;
+
+	if (!list) {
+		list = json_array();
+		json_object_set_new(registered, profile, list);
+	}
+	if (!aud)
+		return;
+	json_array_foreach(list, i, v) if (strcmp(json_string_value(v), aud) == 0) return;
+	json_array_append_new(list, json_string(aud));
+}
+
+void
+tl_space_seed_providers(struct tl_space_seed *sd, const struct tl_scenario *s)
+{
+	for (size_t i = 0; i < tl_scenario_provider_count(s); i++) {
+		const struct tl_scenario_provider *pv = tl_scenario_provider(s, i);
+		size_t j;
+		json_t *a;
+		add_registered(sd->registered, pv->profile->name, NULL);
+		json_array_foreach(pv->audiences, j, a)
+			add_registered(sd->registered, pv->profile->name, json_string_value(a));
+		if (pv->issuer && !json_object_get(sd->issuers, pv->profile->name))
+			json_object_set_new(sd->issuers, pv->profile->name,
+					    json_string(pv->issuer));
+	}
+}
+
+bool
+tl_space_case_is_job(const struct tl_case *c)
+{
+	/* Faulty or overridden tokens are not contexts a CI job has. */
+	return !c->faults && !c->claims && !c->refused &&
+	       (!c->audience || json_is_string(c->audience));
+}
+
+/* The name a policy is about: the first repository (project) literal, up to a wildcard. */
+static void
+guess_name(const json_t *const *policies, size_t n, bool gitlab, char *out, size_t size)
+{
+	json_t *names = tl_probe_policy_values(policies, n, gitlab ? "project" : "repository");
+	const char *first = json_string_value(json_array_get(names, 0));
+	size_t len = first ? strcspn(first, "*?") : 0;
+
+	if (first && len > 0 && first[len - 1] != '/' && strchr(first, '/') &&
+	    strchr(first, '/') < first + len)
+		snprintf(out, size, "%.*s", (int)len, first);
+	else if (first && len > 1 && first[len - 1] == '/')
+		snprintf(out, size, "%.*sapp", (int)len, first);
+	else
+		snprintf(out, size, "acme/app");
+	json_decref(names);
+}
+
+int
+tl_space_seed_options(struct tl_space_seed *sd, const json_t *const *policies, size_t n,
+		      const struct tl_space_intent *in, const char *cmd)
+{
+	const char *profile = in->provider;
+	char name[256], owner_aud[300];
+	const char *aud;
+	json_t *auds, *envs, *ctx;
+	size_t i;
+	json_t *v;
+	bool gitlab;
+
+	if (!profile) {
+		const json_t *st = json_object_get(policies[0], "Statement");
+		if (json_is_array(st))
+			st = json_array_get(st, 0);
+		profile = tl_probe_principal_profile(json_string_value(
+			json_object_get(json_object_get(st, "Principal"), "Federated")));
+		if (!profile)
+			profile = "github";
+	}
+	gitlab = strcmp(profile, "gitlab") == 0;
+	if (!gitlab && strcmp(profile, "github") != 0 &&
+	    strcmp(profile, "github-enterprise-server") != 0) {
+		fprintf(stderr,
+			"trustlab %s: a %s policy file: describe its intended jobs in a "
+			"scenario and use that (policy files: --provider github or gitlab)\n",
+			cmd, profile);
+		return -1;
+	}
+	if (in->repository)
+		snprintf(name, sizeof(name), "%s", in->repository);
+	else
+		guess_name(policies, n, gitlab, name, sizeof(name));
+	auds = tl_probe_policy_values(policies, n, "aud");
+	aud = in->audience ? in->audience : json_string_value(json_array_get(auds, 0));
+	if (!aud || strpbrk(aud, "*?"))
+		aud = gitlab ? "https://gitlab.com" : "sts.amazonaws.com";
+	add_registered(sd->registered, profile, aud);
+	/* The other client id such a provider usually has: a job's default aud. */
+	if (gitlab) {
+		add_registered(sd->registered, profile, "https://gitlab.com");
+	} else {
+		snprintf(owner_aud, sizeof(owner_aud), "https://github.com/%.*s",
+			 (int)strcspn(name, "/"), name);
+		add_registered(sd->registered, profile, owner_aud);
+	}
+	if (gitlab)
+		ctx = json_pack("{s:s, s:s, s:s, s:b}", "project_path", name, "ref_type", "branch",
+				"ref", in->ref ? in->ref : "main", "ref_protected", 1);
+	else
+		ctx = json_pack("{s:s, s:s, s:s}", "repository", name, "event", "push", "ref",
+				in->ref ? in->ref : "refs/heads/main");
+	json_array_append_new(sd->bases, tl_space_base(profile, ctx, aud));
+	envs = tl_probe_policy_values(policies, n, "environment");
+	json_array_foreach(envs, i, v)
+	{
+		json_t *e;
+		if (strpbrk(json_string_value(v), "*?"))
+			continue;
+		e = json_deep_copy(ctx);
+		json_object_set(e, "environment", v);
+		if (gitlab)
+			json_object_set_new(e, "environment_protected", json_true());
+		json_array_append_new(sd->bases, tl_space_base(profile, e, aud));
+		json_decref(e);
+	}
+	json_decref(envs);
+	json_decref(auds);
+	json_decref(ctx);
+	snprintf(sd->note, sizeof(sd->note), "%s %s on %s%s%s", profile, name,
+		 in->ref ? in->ref : (gitlab ? "main" : "refs/heads/main"),
+		 json_array_size(sd->bases) > 1 ? ", with the environments the policy names" : "",
+		 in->repository ? "" : " (guessed from the policy; give --repository)");
+	return 0;
+}
+
+int
+tl_space_generate(const struct tl_space_seed *sd, const json_t *const *policies, size_t n,
+		  size_t max, struct tl_probe_space *out, struct tl_error *err)
+{
+	size_t nb = json_array_size(sd->bases);
+	struct tl_probe_base *bases = calloc(nb + 1, sizeof(*bases));
+	struct tl_probe_options popt = {.max_contexts = max, .registered = sd->registered};
+	int rc;
+
+	if (!bases)
+		return tl_error_set(err, TL_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < nb; i++) {
+		const json_t *b = json_array_get(sd->bases, i);
+		bases[i].profile = str_or(b, "profile", "github");
+		bases[i].context = json_object_get(b, "context");
+		bases[i].audience = str_or(b, "audience", NULL);
+	}
+	rc = tl_probe_generate(bases, nb, policies, n, &popt, out, err);
+	free(bases);
+	return rc;
+}
+
+int
+tl_space_cases(const struct tl_probe_space *space, const struct tl_space_seed *sd,
+	       json_t **providers, json_t **cases)
+{
+	const char *profile;
+	json_t *list;
+
+	*providers = json_object();
+	*cases = json_array();
+	if (!*providers || !*cases)
+		return -1;
+	json_object_foreach(space->audiences, profile, list)
+	{
+		json_t *auds = json_array();
+		json_t *have = json_object_get(sd->registered, profile);
+		size_t i;
+		json_t *v;
+		/* Registered first: a case without audience asks for the first. */
+		json_array_extend(auds, have ? have : list);
+		json_array_foreach(list, i, v)
+		{
+			size_t j;
+			json_t *w;
+			bool dup = false;
+			json_array_foreach(auds, j, w) dup = dup || json_equal(v, w);
+			if (!dup)
+				json_array_append(auds, v);
+		}
+		if (json_array_size(auds) == 0)
+			json_array_append_new(auds, json_string("sts.amazonaws.com"));
+		json_object_set_new(*providers, profile,
+				    json_pack("{s:s, s:o}", "profile", profile, "audiences", auds));
+		if (json_object_get(sd->issuers, profile))
+			json_object_set(json_object_get(*providers, profile), "issuer",
+					json_object_get(sd->issuers, profile));
+	}
+	for (size_t i = 0; i < space->count; i++) {
+		const struct tl_probe_candidate *c = &space->items[i];
+		char name[32];
+		json_t *token = json_deep_copy(c->context);
+		if (c->audience)
+			json_object_set_new(token, "audience", json_string(c->audience));
+		snprintf(name, sizeof(name), "#%zu", i);
+		if (json_array_append_new(*cases, json_pack("{s:s, s:s, s:o, s:{s:s}}", "name",
+							    name, "provider", c->profile, "token",
+							    token, "expect", "*", "deny")) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+tl_space_md_cell(struct tl_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			tl_buf_append_str(b, "\\|", NULL);
+		else if (*s == '\n')
+			tl_buf_putc(b, ' ', NULL);
+		else
+			tl_buf_putc(b, *s, NULL);
+	}
 }
