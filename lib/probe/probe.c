@@ -1051,7 +1051,58 @@ looks_uuid(const char *s)
 	       strspn(s, "{}-0123456789abcdefABCDEF") == n;
 }
 
-/* Other providers: one field at a time. */
+/*
+ * Other providers: one field at a time, only the fields a job's author or
+ * another team chooses (a project's VCS origin or a step key is not a
+ * way in). Booleans only turn on (a fork build, a rerun with SSH).
+ */
+static const char *const free_fields[] = {
+	"organization_slug",
+	"pipeline_slug",
+	"branch",
+	"tag",
+	"project_id",
+	"vcs_ref",
+	"fork",
+	"ssh_rerun",
+	"pass_secrets_to_forks",
+	"organization",
+	"project",
+	"workspace",
+	"run_phase",
+	"speculative",
+	"namespace",
+	"service_account",
+	"repository_uuid",
+	"workspace_uuid",
+	"deployment_environment_uuid",
+	"stack_id",
+	"space_id",
+	"run_type",
+	"caller_type",
+	NULL,
+};
+
+/* The kind a change of `key` is, for the providers with generic fields. */
+static enum tl_probe_kind
+field_kind(const char *key, const char *value)
+{
+	static const char *const siblings[] = {"project_id", "pipeline_slug",	"project",
+					       "workspace",  "repository_uuid", NULL};
+	for (size_t i = 0; siblings[i]; i++)
+		if (strcmp(key, siblings[i]) == 0)
+			return TL_PROBE_SIBLING;
+	if (strcmp(key, "organization_slug") == 0 || strcmp(key, "organization") == 0)
+		return TL_PROBE_FOREIGN_OWNER;
+	if (strcmp(key, "tag") == 0 || (value && strncmp(value, "refs/tags/", 10) == 0))
+		return TL_PROBE_TAG;
+	if (strcmp(key, "branch") == 0 || strcmp(key, "vcs_ref") == 0)
+		return TL_PROBE_BRANCH;
+	if (strcmp(key, "fork") == 0)
+		return TL_PROBE_FORK;
+	return TL_PROBE_FIELD;
+}
+
 static void
 fields(struct gen *g, size_t bi)
 {
@@ -1063,31 +1114,34 @@ fields(struct gen *g, size_t bi)
 		return;
 	json_object_foreach((json_t *)b->context, key, v)
 	{
-		bool noise = false;
-		for (size_t i = 0; noise_fields[i]; i++)
-			noise = noise || strcmp(key, noise_fields[i]) == 0;
-		if (noise)
+		bool free_field = false;
+		for (size_t i = 0; free_fields[i]; i++)
+			free_field = free_field || strcmp(key, free_fields[i]) == 0;
+		if (!free_field)
 			continue;
-		if (json_is_boolean(v)) {
-			add(g, bi, b->profile,
-			    with(b->context, key, json_boolean(!json_is_true(v))), b->audience,
-			    TL_PROBE_FIELD, "%s %s", key, json_is_true(v) ? "false" : "true");
+		if (json_is_false(v)) {
+			add(g, bi, b->profile, with(b->context, key, json_true()), b->audience,
+			    field_kind(key, NULL), "%s true", key);
 		} else if (json_is_string(v)) {
 			const char *s = json_string_value(v);
 			char buf[NAME_MAX_LEN];
 			if (looks_uuid(s)) {
 				snprintf(buf, sizeof(buf), "0000beef-0000-4000-8000-00000000beef");
 				add(g, bi, b->profile, with(b->context, key, json_string(buf)),
-				    b->audience, TL_PROBE_FIELD, "%s '%s'", key, buf);
+				    b->audience, field_kind(key, buf), "%s '%s'", key, buf);
 				continue;
 			}
 			snprintf(buf, sizeof(buf), "%s-probe", s);
 			add(g, bi, b->profile, with(b->context, key, json_string(buf)), b->audience,
-			    TL_PROBE_FIELD, "%s '%s'", key, buf);
+			    field_kind(key, buf), "%s '%s'", key, buf);
 			add(g, bi, b->profile, with(b->context, key, json_string("probe")),
-			    b->audience, TL_PROBE_FIELD, "%s 'probe'", key);
+			    b->audience, field_kind(key, "probe"), "%s 'probe'", key);
 		}
 	}
+	/* Buildkite: a tag build of the same pipeline and branch. */
+	if (strcmp(b->profile, "buildkite") == 0 && !json_object_get(b->context, "tag"))
+		add(g, bi, b->profile, with(b->context, "tag", json_string("v1.0.0")), b->audience,
+		    TL_PROBE_TAG, "tag build 'v1.0.0'");
 	/* Terraform: a pull request's speculative plan. */
 	if (strcmp(b->profile, "terraform-cloud") == 0) {
 		json_t *ctx = with(b->context, "run_phase", json_string("plan"));
