@@ -1152,6 +1152,35 @@ fields(struct gen *g, size_t bi)
 	}
 }
 
+/* "key=value ..." of a context's identity fields, for people. */
+static void
+describe(const json_t *ctx, char *out, size_t size)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	out[0] = '\0';
+	json_object_foreach((json_t *)ctx, key, v)
+	{
+		bool noise = false;
+		int w;
+		for (size_t i = 0; noise_fields[i]; i++)
+			noise = noise || strcmp(key, noise_fields[i]) == 0;
+		if (noise || !(json_is_string(v) || json_is_boolean(v)))
+			continue;
+		w = snprintf(out + n, size - n, "%s%s=%s", n ? " " : "", key,
+			     json_is_string(v) ? json_string_value(v)
+			     : json_is_true(v) ? "true"
+					       : "false");
+		if (w < 0 || (size_t)w >= size - n) {
+			out[n] = '\0';
+			break;
+		}
+		n += (size_t)w;
+	}
+}
+
 int
 tl_probe_generate(const struct tl_probe_base *bases, size_t nbases, const json_t *const *policies,
 		  size_t npolicies, const struct tl_probe_options *opt, struct tl_probe_space *out,
@@ -1192,11 +1221,12 @@ tl_probe_generate(const struct tl_probe_base *bases, size_t nbases, const json_t
 	}
 	for (size_t i = 0; i < npolicies; i++)
 		seed_policy(&s, policies[i]);
-	for (size_t i = 0; i < nbases; i++)
+	for (size_t i = 0; i < nbases; i++) {
+		char what[512];
+		describe(bases[i].context, what, sizeof(what));
 		add(&g, i, bases[i].profile, json_deep_copy(bases[i].context), bases[i].audience,
-		    TL_PROBE_INTENDED, "intended: %s",
-		    str_or(bases[i].context, "repository",
-			   str_or(bases[i].context, "project_path", bases[i].profile)));
+		    TL_PROBE_INTENDED, "%s %s", bases[i].profile, what);
+	}
 	/* Family by family over every base, so a cap cuts the rarest last. */
 	for (int f = 0; f < FAM_COUNT && !g.failed; f++)
 		for (size_t i = 0; i < nbases && !g.failed; i++) {
