@@ -22,6 +22,8 @@ trustlab=${2:?path to the built trustlab}
 docs=(
 	docs/tutorial.md
 	docs/why-denied.md
+	docs/probe.md
+	docs/diff.md
 )
 
 bindir=$(mktemp -d)
