@@ -181,11 +181,13 @@ identity(const char *profile, const json_t *ctx)
 	for (size_t i = 0; noise_fields[i]; i++)
 		json_object_del(o, noise_fields[i]);
 	if (is_github(profile)) {
-		const char *event = str_or(o, "event", "push");
+		char event[64];
 		/* Events that run on a branch name it in `ref`; these three
-		 * default to the default branch, as the profile does. */
+		 * default to the default branch, as the profile does. (A copy:
+		 * setting "event" frees the old string.) */
+		snprintf(event, sizeof(event), "%s", str_or(o, "event", "push"));
 		if (strcmp(event, "workflow_dispatch") == 0 || strcmp(event, "schedule") == 0)
-			event = "push";
+			snprintf(event, sizeof(event), "push");
 		json_object_set_new(o, "event", json_string(event));
 		if (!json_object_get(o, "ref") && strcmp(event, "push") == 0) {
 			char ref[NAME_MAX_LEN];
@@ -196,11 +198,13 @@ identity(const char *profile, const json_t *ctx)
 		if (json_is_false(json_object_get(o, "fork")))
 			json_object_del(o, "fork");
 	} else if (strcmp(profile, "gitlab") == 0) {
-		const char *type = str_or(o, "ref_type", "branch");
-		const char *dflt = str_or(o, "default_branch", "main");
-		json_object_set_new(o, "ref_type", json_string(type));
-		json_object_set_new(o, "pipeline_source",
-				    json_string(str_or(o, "pipeline_source", "push")));
+		char type[64], dflt[NAME_MAX_LEN];
+		snprintf(type, sizeof(type), "%s", str_or(o, "ref_type", "branch"));
+		snprintf(dflt, sizeof(dflt), "%s", str_or(o, "default_branch", "main"));
+		if (!json_object_get(o, "ref_type"))
+			json_object_set_new(o, "ref_type", json_string(type));
+		if (!json_object_get(o, "pipeline_source"))
+			json_object_set_new(o, "pipeline_source", json_string("push"));
 		if (!json_object_get(o, "ref") && strcmp(type, "branch") == 0 &&
 		    strcmp(str_or(o, "pipeline_source", "push"), "merge_request_event") != 0)
 			json_object_set_new(o, "ref", json_string(dflt));
