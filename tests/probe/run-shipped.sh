@@ -21,7 +21,25 @@ out=$(mktemp) || exit 1
 trap 'rm -f "$out"' EXIT
 
 mapfile -t scenarios < <(find scenarios -name '*.yaml' | LC_ALL=C sort)
-echo "1..$(( ${#scenarios[@]} + 1 ))"
+# Policy files (the intended job from the options) and bad input.
+pol=scenarios/github/policies
+cli=(
+	"0|no hole|$pol/deploy-main.json --repository acme/app"
+	"1|sibling-repository|$pol/prefix-wildcard.json --repository acme/app"
+	"1|guessed from the policy|$pol/prefix-wildcard.json"
+	"1|| kind | context | \`sub\` | admitted by |$pol/org-wildcard.json --format markdown"
+	"1|tag 'main' of acme/app|$pol/any-ref-named-main.json --provider github --ref refs/heads/main"
+	"2|expected one policy|"
+	"2|No such file|missing.json"
+	"2|--intent is for scenarios|--intent a=b $pol/deploy-main.json"
+	"2|--intent 'nope=deploy'|--intent nope=deploy scenarios/github/deploy-main-only.yaml"
+	"2|are for policy files|--repository acme/app scenarios/github/deploy-main-only.yaml"
+	"2|--format 'xml'|--format xml $pol/deploy-main.json"
+	"2|--max-contexts '0'|--max-contexts 0 $pol/deploy-main.json"
+	"2|unknown profile|--provider nope $pol/deploy-main.json"
+	"2|a buildkite policy file|--provider buildkite $pol/deploy-main.json"
+)
+echo "1..$(( ${#scenarios[@]} + 1 + ${#cli[@]} ))"
 t=0 failed=0
 ok() { t=$((t + 1)); echo "ok $t - $1"; }
 not_ok() {
@@ -63,6 +81,19 @@ for f in "${scenarios[@]}"; do
 		not_ok "$f" "no hole but exit status $rc (expected 0)"
 	else
 		ok "$f: $found"
+	fi
+done
+for c in "${cli[@]}"; do
+	want=${c%%|*} rest=${c#*|}
+	fragment=${rest%|*} args=${rest##*|}
+	read -r -a argv <<<"$args"
+	"$trustlab" probe "${argv[@]}" >"$out" 2>&1
+	rc=$?
+	if [ $rc -eq "$want" ] && grep -qF -- "$fragment" "$out"; then
+		ok "probe $args: exit $rc, says '$fragment'"
+	else
+		not_ok "probe $args: exit $rc (expected $want), output should say '$fragment'" \
+			"$(head -c 2000 "$out")"
 	fi
 done
 exit $failed
