@@ -23,8 +23,6 @@
 #include "runner.h"
 #include "scenario/scenario.h"
 
-#define MAX_JOBS 64
-
 struct side {
 	const char *path;
 	struct tl_role_list roles;
@@ -456,103 +454,48 @@ render_markdown(const struct diff *d, struct tl_buf *b)
 int
 tl_cmd_diff(int argc, char **argv)
 {
-	enum {
-		OPT_SCENARIO = 256,
-		OPT_ALLOW_WIDEN,
-		OPT_PROVIDER,
-		OPT_REPOSITORY,
-		OPT_REF,
-		OPT_AUDIENCE,
-		OPT_MAX
-	};
+	enum { OPT_SCENARIO = 256, OPT_ALLOW_WIDEN };
 	static const struct option options[] = {
+		TL_SPACE_LONG_OPTIONS,
 		{"scenario", required_argument, NULL, OPT_SCENARIO},
-		{"format", required_argument, NULL, 'f'},
 		{"allow-widen", no_argument, NULL, OPT_ALLOW_WIDEN},
-		{"provider", required_argument, NULL, OPT_PROVIDER},
-		{"repository", required_argument, NULL, OPT_REPOSITORY},
-		{"ref", required_argument, NULL, OPT_REF},
-		{"audience", required_argument, NULL, OPT_AUDIENCE},
-		{"max-contexts", required_argument, NULL, OPT_MAX},
-		{"jobs", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct diff d;
-	struct tl_space_intent in = {0};
+	struct tl_space_options so;
 	struct tl_space_result *res = NULL;
 	json_t *providers = NULL, *roles = NULL, *cases = NULL;
-	const char *format = "text", *scenario = NULL;
+	const char *scenario = NULL;
 	bool allow_widen = false;
-	unsigned long jobs = 4, max = 500;
 	struct tl_error err;
 	struct tl_buf out;
 	char line[TL_ERROR_FILE_MAX + TL_ERROR_PATH_MAX + TL_ERROR_MESSAGE_MAX + 64];
-	int opt, status = TL_EXIT_USAGE, rc;
-	char *end;
+	int opt, status = TL_EXIT_USAGE, rc, taken;
 
 	memset(&d, 0, sizeof(d));
+	tl_space_options_init(&so);
 	tl_buf_init(&out, 256 * 1024 * 1024);
 	while ((opt = getopt_long(argc, argv, "f:j:h", options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_SCENARIO:
 			scenario = optarg;
 			break;
-		case 'f':
-			if (strcmp(optarg, "text") && strcmp(optarg, "json") &&
-			    strcmp(optarg, "markdown")) {
-				fprintf(stderr,
-					"trustlab diff: --format '%s': expected text, markdown or "
-					"json\n",
-					optarg);
-				goto out;
-			}
-			format = optarg;
-			break;
 		case OPT_ALLOW_WIDEN:
 			allow_widen = true;
-			break;
-		case OPT_PROVIDER:
-			if (!tl_claims_profile_find(optarg)) {
-				fprintf(stderr, "trustlab diff: --provider '%s': unknown profile\n",
-					optarg);
-				goto out;
-			}
-			in.provider = optarg;
-			break;
-		case OPT_REPOSITORY:
-			in.repository = optarg;
-			break;
-		case OPT_REF:
-			in.ref = optarg;
-			break;
-		case OPT_AUDIENCE:
-			in.audience = optarg;
-			break;
-		case OPT_MAX:
-			max = strtoul(optarg, &end, 10);
-			if (*end || max < 1 || max > 20000) {
-				fprintf(stderr,
-					"trustlab diff: --max-contexts '%s': expected 1 to 20000\n",
-					optarg);
-				goto out;
-			}
-			break;
-		case 'j':
-			jobs = strtoul(optarg, &end, 10);
-			if (*end || jobs < 1 || jobs > MAX_JOBS) {
-				fprintf(stderr, "trustlab diff: --jobs '%s': expected 1 to %d\n",
-					optarg, MAX_JOBS);
-				goto out;
-			}
 			break;
 		case 'h':
 			usage(stdout);
 			status = TL_EXIT_OK;
 			goto out;
 		default:
-			fprintf(stderr, "Try 'trustlab diff --help'.\n");
-			goto out;
+			taken = tl_space_option("diff", opt, optarg, &so);
+			if (taken < 0)
+				goto out;
+			if (taken == 0) {
+				fprintf(stderr, "Try 'trustlab diff --help'.\n");
+				goto out;
+			}
 		}
 	}
 	if (optind + 2 != argc) {
@@ -569,7 +512,7 @@ tl_cmd_diff(int argc, char **argv)
 	if (!d.labels || !d.changes || !roles)
 		goto nomem;
 	rc = scenario ? scenario_space(&d, scenario, &providers, &cases)
-		      : generated_space(&d, &in, max, &providers, &cases);
+		      : generated_space(&d, &so.intent, so.max_contexts, &providers, &cases);
 	if (rc == -2 || (rc < 0 && scenario))
 		goto out;
 	if (rc < 0)
@@ -577,14 +520,14 @@ tl_cmd_diff(int argc, char **argv)
 	status = TL_EXIT_FAILED;
 	res = tl_space_run(providers, roles, cases,
 			   d.new.roles.scenario ? tl_scenario_account(d.new.roles.scenario) : NULL,
-			   (unsigned)jobs, &err);
+			   (unsigned)so.jobs, &err);
 	if (!res) {
 		tl_error_format(&err, line, sizeof(line));
 		fprintf(stderr, "trustlab diff: %s\n", line);
 		goto out;
 	}
 	compare(&d, res, json_object_size(roles));
-	if (strcmp(format, "json") == 0) {
+	if (strcmp(so.format, "json") == 0) {
 		json_t *doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:O}", "old", d.old.path,
 					"new", d.new.path, "space", d.space_note, "contexts",
 					(json_int_t)json_array_size(d.labels), "widened",
@@ -596,7 +539,7 @@ tl_cmd_diff(int argc, char **argv)
 			goto nomem;
 		tl_buf_printf(&out, NULL, "%s\n", text);
 		free(text);
-	} else if (strcmp(format, "markdown") == 0) {
+	} else if (strcmp(so.format, "markdown") == 0) {
 		render_markdown(&d, &out);
 	} else {
 		render_text(&d, &out);

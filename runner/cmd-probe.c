@@ -23,8 +23,6 @@
 #include "runner.h"
 #include "scenario/scenario.h"
 
-#define MAX_JOBS 64
-
 /* What the user said the roles are for (policy files). */
 struct intent {
 	struct tl_space_intent options;
@@ -248,6 +246,17 @@ classify(struct probe *p, const struct tl_space_result *res)
 	}
 }
 
+/* The holes are grouped under kind names; back to the kind. */
+static enum tl_probe_kind
+kind_of(const char *name)
+{
+	int k = 0;
+	while (k < TL_PROBE_KIND_COUNT &&
+	       strcmp(tl_probe_kind_name((enum tl_probe_kind)k), name) != 0)
+		k++;
+	return (enum tl_probe_kind)k;
+}
+
 static void
 render_text(const struct probe *p, struct tl_buf *b)
 {
@@ -278,11 +287,9 @@ render_text(const struct probe *p, struct tl_buf *b)
 				      str_or(h, "context", ""), str_or(h, "outcome", ""));
 		json_object_foreach((json_t *)r->holes, kind, list)
 		{
-			enum tl_probe_kind k = 0;
+			enum tl_probe_kind k = kind_of(kind);
 			if (json_array_size(list) == 0)
 				continue;
-			while (k < TL_PROBE_KIND_COUNT && strcmp(tl_probe_kind_name(k), kind) != 0)
-				k++;
 			tl_buf_printf(b, NULL, "  %s: %s (%zu)\n", kind, tl_probe_kind_title(k),
 				      json_array_size(list));
 			/* Contexts under the statement that admitted them. */
@@ -362,11 +369,9 @@ render_markdown(const struct probe *p, struct tl_buf *b)
 		tl_buf_append_str(b, "\nFixes:\n\n", NULL);
 		json_object_foreach((json_t *)r->holes, kind, list)
 		{
-			enum tl_probe_kind k = 0;
+			enum tl_probe_kind k = kind_of(kind);
 			if (json_array_size(list) == 0)
 				continue;
-			while (k < TL_PROBE_KIND_COUNT && strcmp(tl_probe_kind_name(k), kind) != 0)
-				k++;
 			tl_buf_printf(b, NULL, "- **%s**: %s\n", kind, tl_probe_kind_hint(k));
 		}
 	}
@@ -385,11 +390,9 @@ render_json(const struct probe *p)
 		json_t *list;
 		json_object_foreach((json_t *)r->holes, kind, list)
 		{
-			enum tl_probe_kind k = 0;
+			enum tl_probe_kind k = kind_of(kind);
 			if (json_array_size(list) == 0)
 				continue;
-			while (k < TL_PROBE_KIND_COUNT && strcmp(tl_probe_kind_name(k), kind) != 0)
-				k++;
 			json_array_append_new(groups,
 					      json_pack("{s:s, s:s, s:s, s:O}", "kind", kind,
 							"title", tl_probe_kind_title(k), "fix",
@@ -425,53 +428,28 @@ probe_finish(struct probe *p)
 int
 tl_cmd_probe(int argc, char **argv)
 {
-	enum { OPT_PROVIDER = 256, OPT_REPOSITORY, OPT_REF, OPT_AUDIENCE, OPT_MAX, OPT_INTENT };
+	enum { OPT_INTENT = 256 };
 	static const struct option options[] = {
-		{"provider", required_argument, NULL, OPT_PROVIDER},
-		{"repository", required_argument, NULL, OPT_REPOSITORY},
-		{"ref", required_argument, NULL, OPT_REF},
-		{"audience", required_argument, NULL, OPT_AUDIENCE},
-		{"format", required_argument, NULL, 'f'},
-		{"max-contexts", required_argument, NULL, OPT_MAX},
+		TL_SPACE_LONG_OPTIONS,
 		{"intent", required_argument, NULL, OPT_INTENT},
-		{"jobs", required_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct intent in = {0};
+	struct tl_space_options so;
 	struct probe p;
 	struct tl_space_result *res = NULL;
 	json_t *providers = NULL, *roles = NULL, *cases = NULL;
-	const char *format = "text";
-	unsigned long jobs = 4, max = 500;
 	struct tl_error err;
 	struct tl_buf out;
 	char line[TL_ERROR_FILE_MAX + TL_ERROR_PATH_MAX + TL_ERROR_MESSAGE_MAX + 64];
-	int opt, status = TL_EXIT_USAGE;
-	char *end;
+	int opt, status = TL_EXIT_USAGE, taken;
 
 	memset(&p, 0, sizeof(p));
+	tl_space_options_init(&so);
 	tl_buf_init(&out, 256 * 1024 * 1024);
 	while ((opt = getopt_long(argc, argv, "f:j:h", options, NULL)) != -1) {
 		switch (opt) {
-		case OPT_PROVIDER:
-			if (!tl_claims_profile_find(optarg)) {
-				fprintf(stderr,
-					"trustlab probe: --provider '%s': unknown profile\n",
-					optarg);
-				goto out;
-			}
-			in.options.provider = optarg;
-			break;
-		case OPT_REPOSITORY:
-			in.options.repository = optarg;
-			break;
-		case OPT_REF:
-			in.options.ref = optarg;
-			break;
-		case OPT_AUDIENCE:
-			in.options.audience = optarg;
-			break;
 		case OPT_INTENT: {
 			char **grown = realloc(in.pairs, (in.npairs + 1) * sizeof(*grown));
 			if (!grown)
@@ -480,44 +458,21 @@ tl_cmd_probe(int argc, char **argv)
 			in.pairs[in.npairs++] = optarg;
 			break;
 		}
-		case 'f':
-			if (strcmp(optarg, "text") && strcmp(optarg, "json") &&
-			    strcmp(optarg, "markdown")) {
-				fprintf(stderr,
-					"trustlab probe: --format '%s': expected text, json or "
-					"markdown\n",
-					optarg);
-				goto out;
-			}
-			format = optarg;
-			break;
-		case OPT_MAX:
-			max = strtoul(optarg, &end, 10);
-			if (*end || max < 1 || max > 20000) {
-				fprintf(stderr,
-					"trustlab probe: --max-contexts '%s': expected 1 to "
-					"20000\n",
-					optarg);
-				goto out;
-			}
-			break;
-		case 'j':
-			jobs = strtoul(optarg, &end, 10);
-			if (*end || jobs < 1 || jobs > MAX_JOBS) {
-				fprintf(stderr, "trustlab probe: --jobs '%s': expected 1 to %d\n",
-					optarg, MAX_JOBS);
-				goto out;
-			}
-			break;
 		case 'h':
 			usage(stdout);
 			status = TL_EXIT_OK;
 			goto out;
 		default:
-			fprintf(stderr, "Try 'trustlab probe --help'.\n");
-			goto out;
+			taken = tl_space_option("probe", opt, optarg, &so);
+			if (taken < 0)
+				goto out;
+			if (taken == 0) {
+				fprintf(stderr, "Try 'trustlab probe --help'.\n");
+				goto out;
+			}
 		}
 	}
+	in.options = so.intent;
 	if (optind + 1 != argc) {
 		fprintf(stderr, "trustlab probe: expected one policy or scenario file\nTry "
 				"'trustlab probe --help'.\n");
@@ -561,7 +516,8 @@ tl_cmd_probe(int argc, char **argv)
 			goto nomem;
 		for (size_t i = 0; i < p.roles.count; i++)
 			pols[i] = p.r[i].policy;
-		rc = tl_space_generate(&p.seed, pols, p.roles.count, max, &p.space, &err);
+		rc = tl_space_generate(&p.seed, pols, p.roles.count, so.max_contexts, &p.space,
+				       &err);
 		free(pols);
 		if (rc < 0)
 			goto nomem;
@@ -572,14 +528,14 @@ tl_cmd_probe(int argc, char **argv)
 		goto nomem;
 	res = tl_space_run(providers, roles, cases,
 			   p.roles.scenario ? tl_scenario_account(p.roles.scenario) : NULL,
-			   (unsigned)jobs, &err);
+			   (unsigned)so.jobs, &err);
 	if (!res) {
 		tl_error_format(&err, line, sizeof(line));
 		fprintf(stderr, "trustlab probe: %s\n", line);
 		goto out;
 	}
 	classify(&p, res);
-	if (strcmp(format, "json") == 0) {
+	if (strcmp(so.format, "json") == 0) {
 		json_t *doc = render_json(&p);
 		char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
 		json_decref(doc);
@@ -587,7 +543,7 @@ tl_cmd_probe(int argc, char **argv)
 			goto nomem;
 		tl_buf_printf(&out, NULL, "%s\n", text);
 		free(text);
-	} else if (strcmp(format, "markdown") == 0) {
+	} else if (strcmp(so.format, "markdown") == 0) {
 		render_markdown(&p, &out);
 	} else {
 		render_text(&p, &out);

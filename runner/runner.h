@@ -169,6 +169,41 @@ struct tl_space_intent {
 	const char *provider, *repository, *ref, *audience;
 };
 
+/* The options probe and diff share, with their defaults. */
+struct tl_space_options {
+	struct tl_space_intent intent;
+	const char *format; /* "text" */
+	unsigned long max_contexts; /* 500 */
+	unsigned long jobs; /* 4 */
+};
+
+enum {
+	TL_SPACE_OPT_PROVIDER = 512,
+	TL_SPACE_OPT_REPOSITORY,
+	TL_SPACE_OPT_REF,
+	TL_SPACE_OPT_AUDIENCE,
+	TL_SPACE_OPT_MAX,
+};
+
+/* getopt_long entries of the shared options (-f and -j are short too). */
+#define TL_SPACE_LONG_OPTIONS                                                     \
+	{"provider", required_argument, NULL, TL_SPACE_OPT_PROVIDER},             \
+		{"repository", required_argument, NULL, TL_SPACE_OPT_REPOSITORY}, \
+		{"ref", required_argument, NULL, TL_SPACE_OPT_REF},               \
+		{"audience", required_argument, NULL, TL_SPACE_OPT_AUDIENCE},     \
+		{"max-contexts", required_argument, NULL, TL_SPACE_OPT_MAX},      \
+		{"format", required_argument, NULL, 'f'},                         \
+	{                                                                         \
+		"jobs", required_argument, NULL, 'j'                              \
+	}
+
+void tl_space_options_init(struct tl_space_options *o);
+/*
+ * One shared option from getopt_long: 1 taken, 0 not a shared option, -1
+ * a bad value (printed as "trustlab CMD: ...").
+ */
+int tl_space_option(const char *cmd, int opt, const char *arg, struct tl_space_options *o);
+
 struct tl_case;
 struct tl_probe_space;
 struct tl_buf;

@@ -524,3 +524,64 @@ tl_space_md_cell(struct tl_buf *b, const char *s)
 			tl_buf_putc(b, *s, NULL);
 	}
 }
+
+void
+tl_space_options_init(struct tl_space_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = "text";
+	o->max_contexts = 500;
+	o->jobs = 4;
+}
+
+int
+tl_space_option(const char *cmd, int opt, const char *arg, struct tl_space_options *o)
+{
+	char *end;
+
+	switch (opt) {
+	case TL_SPACE_OPT_PROVIDER:
+		if (!tl_claims_profile_find(arg)) {
+			fprintf(stderr, "trustlab %s: --provider '%s': unknown profile\n", cmd,
+				arg);
+			return -1;
+		}
+		o->intent.provider = arg;
+		return 1;
+	case TL_SPACE_OPT_REPOSITORY:
+		o->intent.repository = arg;
+		return 1;
+	case TL_SPACE_OPT_REF:
+		o->intent.ref = arg;
+		return 1;
+	case TL_SPACE_OPT_AUDIENCE:
+		o->intent.audience = arg;
+		return 1;
+	case 'f':
+		if (strcmp(arg, "text") && strcmp(arg, "json") && strcmp(arg, "markdown")) {
+			fprintf(stderr,
+				"trustlab %s: --format '%s': expected text, markdown or json\n",
+				cmd, arg);
+			return -1;
+		}
+		o->format = arg;
+		return 1;
+	case TL_SPACE_OPT_MAX:
+		o->max_contexts = strtoul(arg, &end, 10);
+		if (*end || o->max_contexts < 1 || o->max_contexts > 20000) {
+			fprintf(stderr, "trustlab %s: --max-contexts '%s': expected 1 to 20000\n",
+				cmd, arg);
+			return -1;
+		}
+		return 1;
+	case 'j':
+		o->jobs = strtoul(arg, &end, 10);
+		if (*end || o->jobs < 1 || o->jobs > 64) {
+			fprintf(stderr, "trustlab %s: --jobs '%s': expected 1 to 64\n", cmd, arg);
+			return -1;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}

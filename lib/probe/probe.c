@@ -662,31 +662,44 @@ enum family {
 	FAM_COUNT,
 };
 
+/*
+ * One candidate per name of `names` other than `current`: `field` set to
+ * it, the ids that belong to the old name (`id1`, `id2`) removed.
+ */
 static void
-github_names(struct gen *g, size_t bi, const struct seeds *s)
+rename_candidates(struct gen *g, size_t bi, const char *field, const char *current,
+		  const json_t *names, const char *id1, const char *id2, const char *what)
 {
 	const struct tl_probe_base *b = &g->bases[bi];
-	const char *repo = str_or(b->context, "repository", NULL);
-	json_t *names;
 	size_t i;
 	json_t *v;
 
-	if (!repo)
-		return;
-	names = name_variants(repo, s->repos, name_fillers);
 	json_array_foreach(names, i, v)
 	{
 		const char *n = json_string_value(v);
 		json_t *ctx;
-		if (strcmp(n, repo) == 0)
+		if (strcmp(n, current) == 0)
 			continue;
-		ctx = with(b->context, "repository", json_string(n));
+		ctx = with(b->context, field, json_string(n));
 		if (ctx) {
-			json_object_del(ctx, "repository_id");
-			json_object_del(ctx, "repository_owner_id");
+			json_object_del(ctx, id1);
+			json_object_del(ctx, id2);
 		}
-		add(g, bi, b->profile, ctx, b->audience, name_kind(repo, n), "repository '%s'", n);
+		add(g, bi, b->profile, ctx, b->audience, name_kind(current, n), "%s '%s'", what, n);
 	}
+}
+
+static void
+github_names(struct gen *g, size_t bi, const struct seeds *s)
+{
+	const char *repo = str_or(g->bases[bi].context, "repository", NULL);
+	json_t *names;
+
+	if (!repo)
+		return;
+	names = name_variants(repo, s->repos, name_fillers);
+	rename_candidates(g, bi, "repository", repo, names, "repository_id", "repository_owner_id",
+			  "repository");
 	json_decref(names);
 }
 
@@ -873,12 +886,9 @@ github_ids(struct gen *g, size_t bi)
 static void
 gitlab_names(struct gen *g, size_t bi, const struct seeds *s)
 {
-	const struct tl_probe_base *b = &g->bases[bi];
-	const char *path = str_or(b->context, "project_path", NULL);
+	const char *path = str_or(g->bases[bi].context, "project_path", NULL);
 	char owner[NAME_MAX_LEN / 2], name[NAME_MAX_LEN / 2], buf[NAME_MAX_LEN * 2];
 	json_t *names;
-	size_t i;
-	json_t *v;
 
 	if (!path)
 		return;
@@ -886,19 +896,8 @@ gitlab_names(struct gen *g, size_t bi, const struct seeds *s)
 	split_name(path, owner, sizeof(owner), name, sizeof(name));
 	snprintf(buf, sizeof(buf), "%s/probe/%s", owner, name);
 	seed_add(names, buf, strlen(buf));
-	json_array_foreach(names, i, v)
-	{
-		const char *n = json_string_value(v);
-		json_t *ctx;
-		if (strcmp(n, path) == 0)
-			continue;
-		ctx = with(b->context, "project_path", json_string(n));
-		if (ctx) {
-			json_object_del(ctx, "project_id");
-			json_object_del(ctx, "namespace_id");
-		}
-		add(g, bi, b->profile, ctx, b->audience, name_kind(path, n), "project '%s'", n);
-	}
+	rename_candidates(g, bi, "project_path", path, names, "project_id", "namespace_id",
+			  "project");
 	json_decref(names);
 }
 
