@@ -64,19 +64,11 @@ usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"      --scenario FILE     measure over this scenario's cases\n"
-		"  -f, --format FORMAT     text (default), markdown (a pull request comment),\n"
-		"                          json\n"
-		"      --allow-widen       exit 0 even when access widens\n"
-		"      --provider NAME     for policy files: as trustlab probe\n"
-		"      --repository NAME   for policy files: as trustlab probe\n"
-		"      --ref REF           for policy files: as trustlab probe\n"
-		"      --audience AUD      for policy files: as trustlab probe\n"
-		"      --max-contexts N    generated candidates at most (default 500)\n"
-		"  -j, --jobs N            exchanges in parallel (default 4)\n"
-		"  -h, --help              show this help\n"
-		"\n"
-		"Exit status: 0 access does not widen (or --allow-widen), 1 it widens,\n"
-		"2 invalid input. See docs/diff.md.\n");
+		"      --allow-widen       exit 0 even when access widens\n");
+	tl_space_usage_options(out);
+	fprintf(out, "\n"
+		     "Exit status: 0 access does not widen (or --allow-widen), 1 it widens,\n"
+		     "2 invalid input. See docs/diff.md.\n");
 }
 
 static const char *

@@ -68,21 +68,11 @@ usage(FILE *out)
 		"environment the policy names.\n"
 		"\n"
 		"Options:\n"
-		"      --provider NAME     profile of a policy file's tokens (default: from\n"
-		"                          the Principal, else github)\n"
-		"      --repository NAME   OWNER/REPO (GitLab: the project path) the role is\n"
-		"                          for (default: from the policy's sub)\n"
-		"      --ref REF           the intended ref (default refs/heads/main; GitLab "
-		"main)\n"
-		"      --audience AUD      the intended aud (default: the policy's, else\n"
-		"                          sts.amazonaws.com)\n"
 		"      --intent ROLE=OTHER a scenario's ROLE is meant for what OTHER's\n"
 		"                          expected-allow cases say (an anti-pattern role\n"
-		"                          and its hardened version); repeatable\n"
-		"  -f, --format FORMAT     text (default), json, markdown\n"
-		"      --max-contexts N    candidates tried at most (default 500)\n"
-		"  -j, --jobs N            exchanges in parallel (default 4)\n"
-		"  -h, --help              show this help\n"
+		"                          and its hardened version); repeatable\n");
+	tl_space_usage_options(out);
+	fprintf(out,
 		"\n"
 		"Exit status: 0 no hole, 1 a hole found, 2 invalid input. See docs/probe.md.\n");
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/error.h"
 
@@ -203,6 +204,8 @@ void tl_space_options_init(struct tl_space_options *o);
  * a bad value (printed as "trustlab CMD: ...").
  */
 int tl_space_option(const char *cmd, int opt, const char *arg, struct tl_space_options *o);
+/* The help lines of the shared options. */
+void tl_space_usage_options(FILE *out);
 
 struct tl_case;
 struct tl_probe_space;

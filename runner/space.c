@@ -585,3 +585,20 @@ tl_space_option(const char *cmd, int opt, const char *arg, struct tl_space_optio
 		return 0;
 	}
 }
+
+void
+tl_space_usage_options(FILE *out)
+{
+	fprintf(out, "      --provider NAME     profile of a policy file's tokens (default: from\n"
+		     "                          the Principal, else github)\n"
+		     "      --repository NAME   OWNER/REPO (GitLab: the project path) a policy\n"
+		     "                          file's role is for (default: from its sub)\n"
+		     "      --ref REF           the intended ref (default refs/heads/main; GitLab\n"
+		     "                          main)\n"
+		     "      --audience AUD      the intended aud (default: the policy's, else\n"
+		     "                          sts.amazonaws.com)\n"
+		     "  -f, --format FORMAT     text (default), markdown, json\n"
+		     "      --max-contexts N    generated candidates tried at most (default 500)\n"
+		     "  -j, --jobs N            exchanges in parallel (default 4)\n"
+		     "  -h, --help              show this help\n");
+}

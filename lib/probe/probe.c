@@ -577,14 +577,34 @@ cap_first(char *s)
 			*p = (char)toupper((unsigned char)*p);
 }
 
+/* Appends each seeded pattern to `out`: literal, or instantiated with each filler. */
+static void
+add_instances(json_t *out, const json_t *seeded, const char *const *fillers)
+{
+	char buf[NAME_MAX_LEN];
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(seeded, i, v)
+	{
+		const char *pat = json_string_value(v);
+		if (!has_wildcard(pat)) {
+			seed_add(out, pat, strlen(pat));
+			continue;
+		}
+		for (size_t f = 0; fillers[f]; f++) {
+			instantiate(pat, fillers[f], buf, sizeof(buf));
+			seed_add(out, buf, strlen(buf));
+		}
+	}
+}
+
 /* The repository/project variants of `full`: fixed, then seeded. */
 static json_t *
 name_variants(const char *full, const json_t *seeded, const char *const *fillers)
 {
 	json_t *out = json_array();
 	char owner[NAME_MAX_LEN / 2], name[NAME_MAX_LEN / 2], buf[NAME_MAX_LEN * 2];
-	size_t i;
-	json_t *v;
 
 	if (!out)
 		return NULL;
@@ -602,18 +622,7 @@ name_variants(const char *full, const json_t *seeded, const char *const *fillers
 	snprintf(buf, sizeof(buf), "%s", full);
 	cap_first(buf);
 	seed_add(out, buf, strlen(buf));
-	json_array_foreach(seeded, i, v)
-	{
-		const char *pat = json_string_value(v);
-		if (!has_wildcard(pat)) {
-			seed_add(out, pat, strlen(pat));
-			continue;
-		}
-		for (size_t f = 0; fillers[f]; f++) {
-			instantiate(pat, fillers[f], buf, sizeof(buf));
-			seed_add(out, buf, strlen(buf));
-		}
-	}
+	add_instances(out, seeded, fillers);
 	return out;
 }
 
@@ -628,22 +637,9 @@ static json_t *
 instances(const json_t *seeded, const char *const *fillers)
 {
 	json_t *out = json_array();
-	char buf[NAME_MAX_LEN];
-	size_t i;
-	json_t *v;
 
-	json_array_foreach(seeded, i, v)
-	{
-		const char *pat = json_string_value(v);
-		if (!has_wildcard(pat)) {
-			seed_add(out, pat, strlen(pat));
-			continue;
-		}
-		for (size_t f = 0; fillers[f]; f++) {
-			instantiate(pat, fillers[f], buf, sizeof(buf));
-			seed_add(out, buf, strlen(buf));
-		}
-	}
+	if (out)
+		add_instances(out, seeded, fillers);
 	return out;
 }
 
