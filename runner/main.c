@@ -22,6 +22,8 @@ static const struct command commands[] = {
 	{"roles", tl_cmd_roles, "list the roles in Terraform plans, templates, IAM snapshots"},
 	{"explain", tl_cmd_explain, "evaluate a trust policy for one request and say why"},
 	{"lint", tl_cmd_lint, "check trust policies for holes: wildcards, missing conditions, ..."},
+	{"probe", tl_cmd_probe, "search the token space for contexts a role wrongly admits"},
+	{"diff", tl_cmd_diff, "who gains or loses access between two policy versions"},
 	{"token", tl_cmd_token, "mint one token as a CI provider would and print its claims"},
 	{"serve", tl_cmd_serve, "run mock-issuer and mock-sts until interrupted"},
 	{"smoke", tl_cmd_smoke, "one real exchange end to end, as a quick check"},

@@ -25,6 +25,8 @@ docs=(
 	docs/credential-chain.md
 	docs/lint.md
 	docs/roles-from-iac.md
+	docs/probe.md
+	docs/diff.md
 )
 
 bindir=$(mktemp -d)
