@@ -499,6 +499,15 @@ tl_cmd_probe(int argc, char **argv)
 	if ((p.roles.scenario ? intended_from_scenario(&p, &in) : intended_from_options(&p, &in)) <
 	    0)
 		goto out;
+	if (p.roles.scenario && json_array_size(p.seed.bases) == 0) {
+		/* Credential-chain scenarios, or only deny cases: no job to vary. */
+		fprintf(stderr,
+			"trustlab probe: %s: no web-identity case is expected to be allowed, so "
+			"there is no job to start the search from; probe a role's policy file "
+			"with --provider and --repository instead\n",
+			p.input);
+		goto out;
+	}
 	{
 		const json_t **pols = calloc(p.roles.count + 1, sizeof(*pols));
 		int rc;

@@ -63,6 +63,19 @@ for f in "${scenarios[@]}"; do
 		not_ok "$f" "no entry in $manifest"
 		continue
 	fi
+	# A scenario the probe cannot start from (no expected-allow web-identity
+	# case: the credential-chain lessons) has {"exit": 2, "refusal": TEXT}.
+	if want_exit=$(jq -e --arg f "$f" '.[$f].exit' "$manifest" 2>/dev/null); then
+		"$trustlab" probe --format json "$f" >"$out" 2>&1
+		rc=$?
+		refusal=$(jq -r --arg f "$f" '.[$f].refusal' "$manifest")
+		if [ "$rc" -eq "$want_exit" ] && grep -qF -- "$refusal" "$out"; then
+			ok "$f: exit $rc, refused"
+		else
+			not_ok "$f" "exit $rc (expected $want_exit) with: $refusal" "$(head -c 2000 "$out")"
+		fi
+		continue
+	fi
 	mapfile -t intent < <(jq -r --arg f "$f" \
 		'.[$f].intent // {} | to_entries[] | "--intent=\(.key)=\(.value)"' "$manifest")
 	"$trustlab" probe --format json "${intent[@]}" "$f" >"$out" 2>&1
