@@ -22,6 +22,7 @@ trustlab=${2:?path to the built trustlab}
 docs=(
 	docs/tutorial.md
 	docs/why-denied.md
+	docs/ci.md
 )
 
 bindir=$(mktemp -d)
