@@ -23,6 +23,8 @@ docs=(
 	docs/tutorial.md
 	docs/why-denied.md
 	docs/ci.md
+	docs/github.md
+	docs/gitlab.md
 )
 
 bindir=$(mktemp -d)
