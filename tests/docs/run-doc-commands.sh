@@ -25,6 +25,7 @@ docs=(
 	docs/ci.md
 	docs/github.md
 	docs/gitlab.md
+	docs/anti-patterns.md
 )
 
 bindir=$(mktemp -d)
