@@ -129,9 +129,17 @@ def run_github_job(doc, job_name, scenarios):
                 extra = [p.strip() for p in f if p.strip()]
             step_env = dict(env)
             step_env["PATH"] = ":".join(list(reversed(extra)) + [env["PATH"]])
-            shell = step.get("shell", "bash")
-            argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script] \
-                if shell == "bash" else ["sh", "-e", "-c", script]
+            # GitHub's defaults: `bash -e {0}`, or `sh -e {0}` in a container;
+            # `shell: bash` is `bash --noprofile --norc -eo pipefail {0}`.
+            shell = step.get("shell")
+            if shell == "bash":
+                argv = ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script]
+            elif shell is None and "container" not in job:
+                argv = ["bash", "-e", "-c", script]
+            elif shell in (None, "sh"):
+                argv = ["sh", "-e", "-c", script]
+            else:
+                raise ValueError("step %r: shell %r is not emulated" % (step.get("name"), shell))
             r = subprocess.run(argv, cwd=ws, env=step_env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, timeout=300)
             if r.returncode != 0:
