@@ -128,8 +128,8 @@ static char *
 trace_text(const json_t *trace)
 {
 	struct tl_buf b;
-	size_t i, j;
-	json_t *step, *pol, *st;
+	size_t i, j, k;
+	json_t *step, *pol, *st, *cond;
 
 	tl_buf_init(&b, 64 * 1024);
 	json_array_foreach(json_object_get(trace, "steps"), i, step)
@@ -159,6 +159,18 @@ trace_text(const json_t *trace)
 			tl_buf_printf(&b, NULL, " (%s) %s\n",
 				      json_string_value(json_object_get(st, "effect")),
 				      json_string_value(json_object_get(st, "reason")));
+			/* The values behind the verdict: what matched, what did not. */
+			json_array_foreach(json_object_get(st, "conditions"), k, cond)
+			{
+				const char *ev =
+					json_string_value(json_object_get(cond, "evidence"));
+				if (ev)
+					tl_buf_printf(&b, NULL, "  %s %s\n",
+						      json_is_true(json_object_get(cond, "matched"))
+							      ? "[match]   "
+							      : "[no match]",
+						      ev);
+			}
 		}
 	}
 	if (b.len == 0)

@@ -167,6 +167,125 @@ cond_sentence(struct tl_buf *b, const struct trace_cond *tc, struct tl_error *er
 	return 0;
 }
 
+/* A value in double quotes, `"` and `\` escaped, control characters as \xHH. */
+static int
+put_quoted(struct tl_buf *b, const char *v, struct tl_error *err)
+{
+	if (tl_buf_putc(b, '"', err) < 0)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+		int r;
+		if (*p == '"' || *p == '\\')
+			r = tl_buf_printf(b, err, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			r = tl_buf_printf(b, err, "\\x%02x", *p);
+		else
+			r = tl_buf_putc(b, (char)*p, err);
+		if (r < 0)
+			return -1;
+	}
+	return tl_buf_putc(b, '"', err);
+}
+
+/* "a" / "a" or "b", all of them (the evidence is for one line of one
+ * condition, and a policy value list is short). */
+static int
+put_quoted_list(struct tl_buf *b, const char *const *v, size_t n, const char *sep,
+		struct tl_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((i && tl_buf_append_str(b, sep, err) < 0) || put_quoted(b, v[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+/* The request's values: "v" for one, ["a", "b"] for several. */
+static int
+put_request_values(struct tl_buf *b, const struct ctx_key *k, struct tl_error *err)
+{
+	if (k->nvalues == 1)
+		return put_quoted(b, k->values[0], err);
+	if (tl_buf_putc(b, '[', err) < 0 ||
+	    put_quoted_list(b, (const char *const *)k->values, k->nvalues, ", ", err) < 0)
+		return -1;
+	return tl_buf_putc(b, ']', err);
+}
+
+/*
+ * The evidence of one condition on one line: the operator, the key, the
+ * request value(s) and the policy value that matched, or the policy values
+ * none of them matched. Where the sentence explains a rule, this shows the
+ * bytes, e.g.
+ *   StringLike token.actions.githubusercontent.com:sub
+ *     "repo:acme/app-evil:ref:refs/heads/main" matched "repo:acme/app*"
+ */
+static int
+cond_evidence(struct tl_buf *b, const struct trace_cond *tc, struct tl_error *err)
+{
+	const struct condition *c = tc->cond;
+	const char *const *pv = c->value_texts;
+	const char *rv = tc->key && tc->req_index >= 0 ? tc->key->values[tc->req_index] : NULL;
+	const char *absent = tc->key ? "has no values" : "is absent";
+	const char *verdict = tc->matched ? "true" : "false";
+
+	if (tl_buf_printf(b, err, "%s %s ", c->op_text, c->key) < 0)
+		return -1;
+	switch (tc->reason) {
+	case R_MATCHED:
+	case R_NEG_MATCHED:
+	case R_ALL_FAILED:
+		if (rv && tc->pol_index >= 0) {
+			if (put_quoted(b, rv, err) < 0 ||
+			    tl_buf_append_str(b, " matched ", err) < 0 ||
+			    put_quoted(b, pv[tc->pol_index], err) < 0)
+				return -1;
+			return tc->reason == R_MATCHED
+				       ? 0
+				       : tl_buf_append_str(b, ", so the negated operator is false",
+							   err);
+		}
+		/* ForAllValues: this request value matched none of them. */
+		if (rv && (put_quoted(b, rv, err) < 0 ||
+			   tl_buf_append_str(b, " did not match ", err) < 0))
+			return -1;
+		return put_quoted_list(b, pv, c->nvalues, " or ", err);
+	case R_NO_MATCH:
+		if (put_request_values(b, tc->key, err) < 0 ||
+		    tl_buf_append_str(b, " did not match ", err) < 0)
+			return -1;
+		return put_quoted_list(b, pv, c->nvalues, " or ", err);
+	case R_NEG_NONE_MATCHED:
+		if ((rv ? put_quoted(b, rv, err) : put_request_values(b, tc->key, err)) < 0 ||
+		    tl_buf_append_str(b, " matched none of ", err) < 0)
+			return -1;
+		return put_quoted_list(b, pv, c->nvalues, ", ", err);
+	case R_ALL_OK:
+		if (put_request_values(b, tc->key, err) < 0 ||
+		    tl_buf_append_str(b, " all satisfy ", err) < 0)
+			return -1;
+		return put_quoted_list(b, pv, c->nvalues, ", ", err);
+	case R_MISSING_FALSE:
+	case R_MISSING_NEGATED:
+	case R_ANY_EMPTY:
+	case R_ALL_EMPTY:
+		return tl_buf_printf(b, err, "%s in the request: %s", absent, verdict);
+	case R_MISSING_IFEXISTS:
+		return tl_buf_printf(b, err, "%s in the request: true (IfExists)", absent);
+	case R_NULL_ABSENT:
+	case R_NULL_PRESENT:
+		if (tl_buf_printf(b, err, "%s in the request, the policy asks for ",
+				  tc->reason == R_NULL_ABSENT ? absent : "is present") < 0 ||
+		    put_quoted_list(b, pv, c->nvalues, " or ", err) < 0)
+			return -1;
+		return tl_buf_printf(b, err, ": %s", verdict);
+	case R_BAD_REQUEST_VALUE:
+		if (put_quoted(b, rv, err) < 0)
+			return -1;
+		return tl_buf_printf(b, err, " is not %s: false", type_noun(c->op->family));
+	}
+	return 0;
+}
+
 static int
 principal_sentence(struct tl_buf *b, const struct trace_stmt *ts,
 		   const struct tl_policy_context *ctx, struct tl_error *err)
@@ -354,6 +473,13 @@ decision_fn(struct tl_buf *b, const void *t, const void *unused, struct tl_error
 	return decision_sentence(b, t, err);
 }
 
+static int
+evidence_fn(struct tl_buf *b, const void *tc, const void *unused, struct tl_error *err)
+{
+	(void)unused;
+	return cond_evidence(b, tc, err);
+}
+
 static json_t *
 cond_json(const struct trace_cond *tc)
 {
@@ -362,17 +488,25 @@ cond_json(const struct trace_cond *tc)
 	json_t *rv = tc->key ? string_array((const char *const *)tc->key->values, tc->key->nvalues)
 			     : json_null();
 	json_t *reason = sentence_json(cond_fn, tc, NULL);
+	json_t *evidence = sentence_json(evidence_fn, tc, NULL);
+	/* The pair that decided: the request value and the policy value it
+	 * matched (or the request value no policy value matched). */
+	const char *drv = tc->key && tc->req_index >= 0 ? tc->key->values[tc->req_index] : NULL;
+	const char *dpv = tc->pol_index >= 0 ? c->value_texts[tc->pol_index] : NULL;
 
-	if (!pv || !rv || !reason) {
+	if (!pv || !rv || !reason || !evidence) {
 		json_decref(pv);
 		json_decref(rv);
 		json_decref(reason);
+		json_decref(evidence);
 		return NULL;
 	}
-	/* "o" steals the references, also when json_pack fails. */
-	return json_pack("{s:s, s:s, s:o, s:o, s:b, s:o}", "operator", c->op_text, "key", c->key,
-			 "policy_values", pv, "request_values", rv, "matched", tc->matched,
-			 "reason", reason);
+	/* "o" steals the references, also when json_pack fails. The fields
+	 * before `reason` are the original contract; the rest were added. */
+	return json_pack("{s:s, s:s, s:o, s:o, s:b, s:o, s:s?, s:s?, s:o}", "operator", c->op_text,
+			 "key", c->key, "policy_values", pv, "request_values", rv, "matched",
+			 tc->matched, "reason", reason, "deciding_request_value", drv,
+			 "deciding_policy_value", dpv, "evidence", evidence);
 }
 
 static json_t *

@@ -27,10 +27,19 @@ docs=(
 	docs/roles-from-iac.md
 	docs/probe.md
 	docs/diff.md
+	docs/ci.md
+	docs/github.md
+	docs/gitlab.md
+	docs/anti-patterns.md
 )
 
 bindir=$(mktemp -d)
-trap 'rm -rf "$bindir"' EXIT
+# Every run gets its own scratch directory: the docs write under
+# "${TMPDIR:-/tmp}/...", so two concurrent runs (two build trees, two
+# CI jobs on one machine) never share files.
+scratch=$(mktemp -d)
+trap 'rm -rf "$bindir" "$scratch"' EXIT
+export TMPDIR="$scratch"
 ln -s "$(cd "$(dirname "$trustlab")" && pwd)/$(basename "$trustlab")" "$bindir/trustlab"
 export PATH="$bindir:$PATH"
 cd "$root" || exit 2

@@ -123,6 +123,11 @@ START_TEST(failing_scenario_shows_why)
 		out, "Statement 'MainOnly' (Allow) did not apply: "
 		     "token.actions.githubusercontent.com:sub is 'repo:acme/app:pull_request', "
 		     "which does not match StringEquals 'repo:acme/app:ref:refs/heads/main'"));
+	/* Under it, each condition with the values that matched or not. */
+	ck_assert_ptr_nonnull(strstr(out, "[no match] StringEquals "
+					  "token.actions.githubusercontent.com:sub "
+					  "\"repo:acme/app:pull_request\" did not match "
+					  "\"repo:acme/app:ref:refs/heads/main\"\n"));
 }
 END_TEST
 

@@ -91,6 +91,102 @@ START_TEST(string_like_table)
 }
 END_TEST
 
+/* The evidence line and the deciding pair of each kind of condition outcome
+ * (the trace's added fields, docs/explain.md "--format json"). */
+/* clang-format off */
+static const struct {
+	const char *condition; /* the Condition block */
+	const char *keys; /* the request's keys, JSON */
+	bool matched;
+	const char *evidence;
+	const char *request_value; /* deciding_request_value, NULL for null */
+	const char *policy_value; /* deciding_policy_value, NULL for null */
+} evidence_cases[] = {
+	{"{\"StringLike\":{\"" GH ":sub\":[\"repo:acme/web*\",\"repo:acme/app*\"]}}",
+	 "{\"" GH ":sub\":\"repo:acme/app-evil:ref:refs/heads/main\"}", true,
+	 "StringLike " GH ":sub \"repo:acme/app-evil:ref:refs/heads/main\" matched \"repo:acme/app*\"",
+	 "repo:acme/app-evil:ref:refs/heads/main", "repo:acme/app*"},
+	{"{\"StringEquals\":{\"" GH ":sub\":[\"a\",\"b\"]}}", "{\"" GH ":sub\":\"c\"}", false,
+	 "StringEquals " GH ":sub \"c\" did not match \"a\" or \"b\"", NULL, NULL},
+	{"{\"StringEquals\":{\"" GH ":amr\":\"x\"}}", "{\"" GH ":amr\":[\"p\",\"q\"]}", false,
+	 "StringEquals " GH ":amr [\"p\", \"q\"] did not match \"x\"", NULL, NULL},
+	{"{\"StringNotEquals\":{\"" GH ":sub\":[\"a\",\"b\"]}}", "{\"" GH ":sub\":\"b\"}", false,
+	 "StringNotEquals " GH ":sub \"b\" matched \"b\", so the negated operator is false", "b", "b"},
+	{"{\"StringNotEquals\":{\"" GH ":sub\":\"a\"}}", "{\"" GH ":sub\":\"c\"}", true,
+	 "StringNotEquals " GH ":sub \"c\" matched none of \"a\"", NULL, NULL},
+	{"{\"StringEquals\":{\"" GH ":sub\":\"a\"}}", "{}", false,
+	 "StringEquals " GH ":sub is absent in the request: false", NULL, NULL},
+	{"{\"StringEqualsIfExists\":{\"" GH ":sub\":\"a\"}}", "{}", true,
+	 "StringEqualsIfExists " GH ":sub is absent in the request: true (IfExists)", NULL, NULL},
+	{"{\"Null\":{\"" GH ":sub\":\"false\"}}", "{\"" GH ":sub\":\"x\"}", true,
+	 "Null " GH ":sub is present in the request, the policy asks for \"false\": true", NULL,
+	 "false"},
+	{"{\"ForAllValues:StringEquals\":{\"" GH ":amr\":[\"p\",\"q\"]}}",
+	 "{\"" GH ":amr\":[\"p\",\"z\"]}", false,
+	 "ForAllValues:StringEquals " GH ":amr \"z\" did not match \"p\" or \"q\"", "z", NULL},
+	{"{\"ForAllValues:StringEquals\":{\"" GH ":amr\":\"p\"}}", "{}", true,
+	 "ForAllValues:StringEquals " GH ":amr is absent in the request: true", NULL, NULL},
+	{"{\"NumericLessThan\":{\"" GH ":run\":\"5\"}}", "{\"" GH ":run\":\"x\\\"y\"}", false,
+	 "NumericLessThan " GH ":run \"x\\\"y\" is not a number: false", "x\"y", NULL},
+};
+/* clang-format on */
+
+START_TEST(trace_evidence_shows_the_values)
+{
+	char doc[1024];
+	struct tl_error err = {0};
+	snprintf(doc, sizeof(doc),
+		 "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":"
+		 "{\"Federated\":\"" GH_ARN "\"},\"Action\":\"sts:AssumeRoleWithWebIdentity\","
+		 "\"Condition\":%s}}",
+		 evidence_cases[_i].condition);
+	struct tl_policy *p = parse_ok(doc);
+	json_t *keys = json_loads(evidence_cases[_i].keys, 0, NULL);
+	json_t *cj = json_pack("{s:{s:s}, s:o}", "principal", "Federated", GH_ARN, "keys", keys);
+	struct tl_policy_context *ctx = tl_policy_context_from_json(cj, &err);
+	struct tl_policy_trace *t = NULL;
+
+	ck_assert_msg(ctx != NULL, "case %d: %s", _i, err.message);
+	tl_policy_eval(p, ctx, &t);
+	ck_assert_ptr_nonnull(t);
+	json_t *j = tl_policy_trace_to_json(t);
+	json_t *c = json_array_get(
+		json_object_get(json_array_get(json_object_get(j, "statements"), 0), "conditions"),
+		0);
+	const char *ev = json_string_value(json_object_get(c, "evidence"));
+	ck_assert_msg(json_is_true(json_object_get(c, "matched")) == evidence_cases[_i].matched,
+		      "case %d: matched", _i);
+	ck_assert_msg(ev && strcmp(ev, evidence_cases[_i].evidence) == 0,
+		      "case %d: evidence '%s', expected '%s'", _i, ev ? ev : "(none)",
+		      evidence_cases[_i].evidence);
+	const struct {
+		const char *field, *want;
+	} pair[] = {{"deciding_request_value", evidence_cases[_i].request_value},
+		    {"deciding_policy_value", evidence_cases[_i].policy_value}};
+	for (size_t k = 0; k < 2; k++) {
+		json_t *v = json_object_get(c, pair[k].field);
+		ck_assert_msg(v != NULL, "case %d: %s is missing", _i, pair[k].field);
+		if (pair[k].want)
+			ck_assert_msg(json_is_string(v) &&
+					      strcmp(json_string_value(v), pair[k].want) == 0,
+				      "case %d: %s is '%s', expected '%s'", _i, pair[k].field,
+				      json_string_value(v), pair[k].want);
+		else
+			ck_assert_msg(json_is_null(v), "case %d: %s is not null", _i,
+				      pair[k].field);
+	}
+	/* The original fields stay (docs/explain.md, the report formats). */
+	ck_assert_msg(json_object_get(c, "reason") && json_object_get(c, "policy_values") &&
+			      json_object_get(c, "request_values"),
+		      "case %d: an original field is gone", _i);
+	json_decref(j);
+	json_decref(cj);
+	tl_policy_trace_free(t);
+	tl_policy_context_free(ctx);
+	tl_policy_free(p);
+}
+END_TEST
+
 static const char github_policy[] =
 	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"GitHubMain\",\"Effect\":\"Allow\","
 	"\"Principal\":{\"Federated\":\"" GH_ARN "\"},\"Action\":\"sts:AssumeRoleWithWebIdentity\","
@@ -324,6 +420,8 @@ tl_test_add_suites(SRunner *sr)
 
 	tc = tcase_create("api");
 	tcase_add_test(tc, trace_text_says_why);
+	tcase_add_loop_test(tc, trace_evidence_shows_the_values, 0,
+			    (int)(sizeof(evidence_cases) / sizeof(evidence_cases[0])));
 	tcase_add_loop_test(tc, context_from_json_refuses_bad_shapes, 0,
 			    sizeof(bad_contexts) / sizeof(bad_contexts[0]));
 	tcase_add_test(tc, size_limit_counts_non_whitespace);
