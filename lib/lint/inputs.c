@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Lint inputs: the one place files become {name, source, policy text,
- * max session duration}. Other role sources (Terraform plans,
- * CloudFormation, get-role output) fill the same struct.
+ * max session duration}: policy files, scenarios, and the role sources of
+ * lib/rolesrc (Terraform plans, CloudFormation, get-role output).
  */
 #include "config.h"
 
@@ -14,6 +14,7 @@
 
 #include "lint/lint.h"
 #include "policy/policy.h"
+#include "rolesrc/rolesrc.h"
 #include "scenario/scenario.h"
 
 #define INPUT_FILE_MAX (1024 * 1024)
@@ -120,6 +121,62 @@ load_scenario(struct tl_lint_inputs *in, const char *path, struct tl_error *err)
 	return rc;
 }
 
+/*
+ * Every role of a role source that is not a plain policy document
+ * (Terraform plan/state, CloudFormation/CDK, IAM output; lib/rolesrc):
+ * 1 when added, 0 for a plain policy or a file no source format reads
+ * (linted as a policy file, with positions), -1 when a source format
+ * recognised the file and refused it.
+ */
+static int
+load_source(struct tl_lint_inputs *in, const char *path, struct tl_error *err)
+{
+	/* The account ARNs left to AWS resolve to (mock-sts's default). */
+	const struct tl_rolesrc_options opt = {.account = "123456789012"};
+	struct tl_rolesrc *set = tl_rolesrc_new();
+	struct tl_error serr;
+	size_t before = in->n;
+	int rc = 1;
+
+	if (!set)
+		return tl_error_set(err, TL_ERR_NOMEM, "out of memory");
+	tl_error_clear(&serr);
+	if (tl_rolesrc_load_file(set, path, &opt, &serr) < 0) {
+		rc = serr.code == TL_ERR_IO || serr.code == TL_ERR_SYNTAX ||
+				     strstr(serr.message, "format") != NULL
+			     ? 0
+			     : -1;
+		if (rc < 0 && err)
+			*err = serr;
+		tl_rolesrc_free(set);
+		return rc;
+	}
+	for (size_t i = 0; i < tl_rolesrc_role_count(set) && rc > 0; i++) {
+		const struct tl_rolesrc_role *r = tl_rolesrc_role(set, i);
+		char name[1200];
+		if (!r->where[0]) {
+			rc = 0; /* a plain policy document */
+			break;
+		}
+		snprintf(name, sizeof(name), "%s role %s (%s)", path, r->name, r->where);
+		if (tl_lint_inputs_add(in, name, path, r->where, r->policy, strlen(r->policy),
+				       r->max_session_duration, err) < 0)
+			rc = -1;
+	}
+	if (rc > 0 && in->n == before)
+		rc = tl_error_set(err, TL_ERR_NOT_FOUND, "%s: no IAM role in this source", path);
+	if (rc <= 0)
+		while (in->n > before) {
+			struct tl_lint_input *it = &in->items[--in->n];
+			free(it->name);
+			free(it->file);
+			free(it->where);
+			free(it->policy_text);
+		}
+	tl_rolesrc_free(set);
+	return rc;
+}
+
 int
 tl_lint_inputs_load(struct tl_lint_inputs *in, const char *path, struct tl_error *err)
 {
@@ -129,6 +186,9 @@ tl_lint_inputs_load(struct tl_lint_inputs *in, const char *path, struct tl_error
 
 	if (tl_scenario_sniff(path))
 		return load_scenario(in, path, err);
+	rc = load_source(in, path, err);
+	if (rc != 0)
+		return rc > 0 ? 0 : -1;
 	if (tl_file_read(path, INPUT_FILE_MAX, &data, &len, err) < 0) {
 		if (err && !err->file[0])
 			snprintf(err->file, sizeof(err->file), "%s", path);

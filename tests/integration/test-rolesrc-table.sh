@@ -18,7 +18,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 mapfile -t files < <(ls "$data"/from-*.yaml | sort)
-n_cli=6
+n_cli=11
 echo "1..$((${#files[@]} + 1 + n_cli))"
 
 # One run: both servers start once for every scenario.
@@ -79,6 +79,21 @@ check "an unknown --source-format" 2 "unknown source format 'hcl'" \
   "$trustlab" roles --source-format hcl "$data/plan.json"
 check "a forced format that does not fit" 2 "expected the template's Resources" \
   "$trustlab" roles --source-format cloudformation "$data/plan.json"
+# Issue 13 item 2: lint, probe and diff read the same sources.
+iac=$root/docs/examples/iac
+check "diff of two plans shows the widening and exits 1" 1 \
+  "widens  app-deploy-prod: pull_request_target from a fork of acme/app" \
+  "$trustlab" diff "$iac/deploy.tfplan.json" "$iac/deploy-widened.tfplan.json"
+check "diff --allow-widen exits 0" 0 "access widens for" \
+  "$trustlab" diff --allow-widen "$iac/deploy.tfplan.json" "$iac/deploy-widened.tfplan.json"
+check "lint names the plan's role and its address" 0 \
+  "role app-deploy-prod (aws_iam_role.deploy_prod): .*pull-request-target" \
+  "$trustlab" lint "$iac/deploy-widened.tfplan.json"
+check "probe of a plan finds the pull_request_target hole" 1 \
+  "role app-deploy-prod (.*aws_iam_role.deploy_prod): [0-9]* hole" \
+  "$trustlab" probe --repository acme/app "$iac/deploy-widened.tfplan.json"
+check "a source without roles is an error" 2 "no IAM role in this source" \
+  "$trustlab" lint "$data/iam/oidc-providers.json"
 n=$((n + 1))
 if "$trustlab" roles --format json --role 'terraform-a*' "$data/plan.json" 2>/dev/null |
   jq -e '(.roles | length) == 1 and .roles[0].name == "terraform-apply"
