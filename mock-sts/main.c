@@ -24,6 +24,7 @@ enum {
 	OPT_SEED,
 	OPT_POLICY_MAX,
 	OPT_SKEW,
+	OPT_FETCH_TIMEOUT,
 };
 
 struct state {
@@ -122,6 +123,14 @@ option(void *state, int val, const char *arg, struct tl_error *err)
 	case OPT_SEED:
 		st->cfg.seed = arg;
 		return 0;
+	case OPT_FETCH_TIMEOUT:
+		n = strtol(arg, &end, 10);
+		if (*end || end == arg || n < 100 || n > 60000)
+			return tl_error_set(err, TL_ERR_INVALID,
+					    "--fetch-timeout: 100-60000 milliseconds, got '%s'",
+					    arg);
+		st->cfg.fetch_timeout_ms = n;
+		return 0;
 	case OPT_POLICY_MAX:
 	case OPT_SKEW:
 		n = strtol(arg, &end, 10);
@@ -186,6 +195,7 @@ main(int argc, char **argv)
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"policy-max-size", required_argument, NULL, OPT_POLICY_MAX},
 		{"skew", required_argument, NULL, OPT_SKEW},
+		{"fetch-timeout", required_argument, NULL, OPT_FETCH_TIMEOUT},
 		{NULL, 0, NULL, 0},
 	};
 	static struct state st;
@@ -195,24 +205,26 @@ main(int argc, char **argv)
 			   "IAM\n"
 			   "subset to set it up; verifies tokens strictly and evaluates real trust "
 			   "policies.",
-		.options = "  --config FILE            preload providers and roles (JSON, "
-			   "docs/mock-sts.md)\n"
-			   "  --state FILE             keep state in FILE (atomic writes, "
-			   "reloaded at start)\n"
-			   "  --audit-log FILE         append one CloudTrail-shaped JSON event "
-			   "per call\n"
-			   "  --account ID             the account (default 123456789012)\n"
-			   "  --admin-credentials K:S  IAM admin credentials (default test:test)\n"
-			   "  --issuer-map ISS=URL     fetch ISS's discovery and JWKS from URL "
-			   "(repeatable;\n"
-			   "                           ISS ending in '*' matches every iss it "
-			   "prefixes)\n"
-			   "  --jwks-file ISS=FILE     ISS's keys from FILE, offline (repeatable)\n"
-			   "  --now TIME               pin the clock (ISO 8601 or Unix seconds)\n"
-			   "  --seed TEXT              reproducible ids and credentials\n"
-			   "  --policy-max-size N      trust-policy quota (default 2048, max "
-			   "4096)\n"
-			   "  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n",
+		.options =
+			"  --config FILE            preload providers and roles (JSON, "
+			"docs/mock-sts.md)\n"
+			"  --state FILE             keep state in FILE (atomic writes, "
+			"reloaded at start)\n"
+			"  --audit-log FILE         append one CloudTrail-shaped JSON event "
+			"per call\n"
+			"  --account ID             the account (default 123456789012)\n"
+			"  --admin-credentials K:S  IAM admin credentials (default test:test)\n"
+			"  --issuer-map ISS=URL     fetch ISS's discovery and JWKS from URL "
+			"(repeatable;\n"
+			"                           ISS ending in '*' matches every iss it "
+			"prefixes)\n"
+			"  --jwks-file ISS=FILE     ISS's keys from FILE, offline (repeatable)\n"
+			"  --now TIME               pin the clock (ISO 8601 or Unix seconds)\n"
+			"  --seed TEXT              reproducible ids and credentials\n"
+			"  --policy-max-size N      trust-policy quota (default 2048, max "
+			"4096)\n"
+			"  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n"
+			"  --fetch-timeout MS       discovery/JWKS fetch timeout (default 5000)\n",
 		.endpoints = "  POST / , GET /?Action=...     STS and IAM query protocol\n"
 			     "  GET /_trustlab/decisions/ID   the decision trace of a request\n"
 			     "  GET /_trustlab/health         liveness\n",
