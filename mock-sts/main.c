@@ -228,6 +228,17 @@ main(int argc, char **argv)
 		.endpoints = "  POST / , GET /?Action=...     STS and IAM query protocol\n"
 			     "  GET /_trustlab/decisions/ID   the decision trace of a request\n"
 			     "  GET /_trustlab/health         liveness\n",
+		.exposed =
+			"- call the IAM API to create, change or delete providers and roles if "
+			"they "
+			"know the\n"
+			"  admin credentials (--admin-credentials; the default test:test is "
+			"public)\n"
+			"- call AssumeRoleWithWebIdentity (unauthenticated, as in AWS)\n"
+			"- read /_trustlab/decisions/<RequestId> (unauthenticated): the verified "
+			"claims and\n"
+			"  request context of the last 10,000 decisions (never a token or a "
+			"secret)",
 		.extra = extra,
 		.option = option,
 		.setup = setup,

@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -607,7 +608,9 @@ teardown(void)
 	}
 	free(W.jwks_text);
 	tl_jose_key_free(W.key);
-	snprintf(cmd, sizeof(cmd), "chmod -R u+w %s 2>/dev/null; rm -rf %s", W.dir, W.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "chattr -R -i %s 2>/dev/null; chmod -R u+w %s 2>/dev/null; rm -rf %s", W.dir,
+		 W.dir, W.dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", W.dir);
 }
@@ -1051,6 +1054,37 @@ stop_sts_cleanly(const char *what)
 	W.xc = NULL;
 }
 
+/*
+ * Makes `dir` unwritable (chmod for a user; root ignores modes, so the
+ * immutable attribute, chattr +i, for root) and checks that it worked.
+ */
+static bool
+make_read_only(const char *dir, bool ro)
+{
+	char cmd[512], probe[400];
+	int fd;
+
+	if (geteuid() != 0) {
+		if (chmod(dir, ro ? 0500 : 0700) < 0)
+			return false;
+	} else {
+		snprintf(cmd, sizeof(cmd), "chattr %ci '%s' 2>/dev/null", ro ? '+' : '-', dir);
+		if (system(cmd) != 0)
+			return false;
+	}
+	if (!ro)
+		return true;
+	snprintf(probe, sizeof(probe), "%s/probe", dir);
+	fd = open(probe, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		close(fd);
+		unlink(probe);
+		make_read_only(dir, false);
+		return false;
+	}
+	return true;
+}
+
 /* The state file's directory turns read-only: the write fails with IAM's
  * ServiceFailure, nothing is published, the old file stays whole. */
 START_TEST(state_directory_unwritable)
@@ -1061,10 +1095,6 @@ START_TEST(state_directory_unwritable)
 	struct tl_aws_reply r;
 	long st;
 
-	if (geteuid() == 0) {
-		fprintf(stderr, "# skipped: root writes to read-only directories\n");
-		return;
-	}
 	tl_aws_reply_init(&r);
 	snprintf(sub, sizeof(sub), "%s/ro", W.dir);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
@@ -1073,7 +1103,12 @@ START_TEST(state_directory_unwritable)
 	sts_spawn(NULL, NULL, args);
 	W.xc = xc_new();
 	ck_assert_int_eq(create_role(W.xc, "keep", policy, &r), 200);
-	ck_assert_int_eq(chmod(sub, 0500), 0);
+	if (!make_read_only(sub, true)) {
+		fprintf(stderr, "# skipped: cannot make %s read-only here\n", sub);
+		stop_sts_cleanly("skipped");
+		tl_aws_reply_finish(&r);
+		return;
+	}
 	st = create_role(W.xc, "lost", policy, &r);
 	ASSERT_AWS(&r, st, 500, "ServiceFailure", "CreateRole, directory read-only");
 	ck_assert_msg(strstr(r.message, "state"), "%s", r.message);
@@ -1085,7 +1120,7 @@ START_TEST(state_directory_unwritable)
 	ck_assert_int_eq(get_role(W.xc, "keep", &r), 200);
 	ck_assert_int_eq(health(), 200);
 	stop_sts_cleanly("read-only directory");
-	ck_assert_int_eq(chmod(sub, 0700), 0);
+	make_read_only(sub, false);
 	assert_state_loadable(state, keep, lost);
 	no_temporaries(sub);
 	sts_spawn(NULL, NULL, args);
@@ -1317,7 +1352,7 @@ START_TEST(kill_9_during_iam_writes)
 		ck_assert_msg(strcmp(tl_buf_str(&a), tl_buf_str(&b)) == 0,
 			      "round %d: restart holds\n%s\nexpected\n%s", round, tl_buf_str(&a),
 			      tl_buf_str(&b));
-		k = (struct killer){W.sts.pid, 20 + round * 37};
+		k = (struct killer){W.sts.pid, 30 + round * 70};
 		ck_assert_int_eq(pthread_create(&kt, NULL, killer_run, &k), 0);
 		for (int i = 0; i < 400; i++) {
 			long st;
@@ -1628,6 +1663,129 @@ START_TEST(connection_flood_is_bounded_then_recovers)
 }
 END_TEST
 
+/* --- what is exposed, what is logged ----------------------------------------------- */
+
+/* Beyond loopback the programs say loudly what anyone can do; on loopback
+ * they say nothing. 192.0.2.1 (TEST-NET-1) never binds here, so nothing
+ * is ever exposed by the test itself. */
+START_TEST(exposure_is_announced_beyond_loopback)
+{
+	static const struct {
+		const char *var, *listen, *needle;
+		bool warns;
+	} cases[] = {
+		{"MOCK_STS", "192.0.2.1:0", "admin credentials", true},
+		{"MOCK_ISSUER", "192.0.2.1:0", "mint tokens", true},
+		{"MOCK_STS", "127.0.0.1:0", NULL, false},
+		{"MOCK_STS", "127.0.0.2:0", NULL, false},
+		{"MOCK_ISSUER", "[::1]:0", NULL, false},
+	};
+	static char out[8192], errb[8192];
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char *argv[] = {(char *)tl_test_program(cases[c].var), "--listen",
+				(char *)cases[c].listen, NULL};
+		int rc = tl_test_run(argv, cases[c].warns ? 20000 : 1500, out, sizeof(out), errb,
+				     sizeof(errb));
+		if (cases[c].warns) {
+			ck_assert_msg(rc == 1, "case %zu (%s %s): exit %d", c, cases[c].var,
+				      cases[c].listen, rc);
+			ck_assert_msg(strstr(errb, "SECURITY") && strstr(errb, cases[c].needle),
+				      "case %zu (%s %s): stderr %s", c, cases[c].var,
+				      cases[c].listen, errb);
+		} else {
+			ck_assert_msg(!strstr(errb, "SECURITY"), "case %zu (%s %s): stderr %s", c,
+				      cases[c].var, cases[c].listen, errb);
+		}
+	}
+}
+END_TEST
+
+/* No token, secret key, session token or admin secret in the log, the
+ * audit log or a decision trace, whatever the outcome. */
+START_TEST(secrets_never_logged)
+{
+	char log[300], audit[300], script[400], iss[128], *tok, *bad, *texts[3];
+	char trace[65536];
+	const char *args[] = {"--audit-log", audit, "--admin-credentials",
+			      "AKIDADMIN:adminSecretValue123", NULL};
+	struct tl_exchange_config cfg = {0};
+	struct tl_assumed creds;
+	struct tl_aws_reply r;
+	struct tl_error err;
+	struct tl_buf all;
+	const char *sig;
+
+	tl_aws_reply_init(&r);
+	tl_buf_init(&all, 0);
+	snprintf(log, sizeof(log), "%s/stderr.log", W.dir);
+	snprintf(audit, sizeof(audit), "%s/audit.log", W.dir);
+	snprintf(script, sizeof(script), "exec \"$0\" \"$@\" 2>%s", log);
+	sts_spawn(script, NULL, args);
+	cfg.sts_url = W.sts.url;
+	cfg.access_key_id = "AKIDADMIN";
+	cfg.secret = "adminSecretValue123";
+	W.xc = tl_exchange_new(&cfg, &err);
+	ck_assert_ptr_nonnull(W.xc);
+	setup_issuer(HOST "/v0", "r-v0");
+	iss_of(0, iss, sizeof(iss));
+	tok = mint(W.key, iss, "repo:acme/app:ref:refs/heads/main");
+	bad = strdup(tok);
+	bad[strlen(bad) - 3] = bad[strlen(bad) - 3] == 'A' ? 'B' : 'A'; /* a bad signature */
+	ck_assert_int_eq(tl_exchange_assume(W.xc, "arn:aws:iam::" ACCOUNT ":role/r-v0", "ci", tok,
+					    0, &r, &creds, &err),
+			 0);
+	ck_assert_int_eq(r.status, 200);
+	trace_text(W.xc, &r, trace, sizeof(trace));
+	tl_buf_append_str(&all, trace, NULL);
+	ck_assert_int_eq(assume(W.xc, "r-v0", bad, &r), 400);
+	trace_text(W.xc, &r, trace, sizeof(trace));
+	tl_buf_append_str(&all, trace, NULL);
+	{
+		/* a denied subject, and an IAM call with a wrong secret */
+		char *deny = mint(W.key, iss, "repo:evil/app:ref:refs/heads/main");
+		struct tl_exchange_config wrong = cfg;
+		struct tl_exchange *wx;
+		ck_assert_int_eq(assume(W.xc, "r-v0", deny, &r), 403);
+		trace_text(W.xc, &r, trace, sizeof(trace));
+		tl_buf_append_str(&all, trace, NULL);
+		free(deny);
+		wrong.secret = "wrongSecretValue456";
+		wx = tl_exchange_new(&wrong, NULL);
+		ck_assert_int_eq(
+			call(wx, "iam", &r, "Action", "ListRoles", "Version", "2010-05-08", NULL),
+			403);
+		tl_exchange_free(wx);
+	}
+	stop_sts_cleanly("secrets");
+	texts[0] = read_text(log);
+	texts[1] = read_text(audit);
+	texts[2] = tl_buf_steal(&all, NULL);
+	ck_assert_ptr_nonnull(texts[0]);
+	ck_assert_ptr_nonnull(texts[1]);
+	ck_assert_ptr_nonnull(texts[2]);
+	ck_assert_msg(strstr(texts[1], "AssumeRoleWithWebIdentity"), "audit log: %s", texts[1]);
+	sig = strrchr(tok, '.') + 1;
+	for (int i = 0; i < 3; i++) {
+		static const char *const names[] = {"stderr", "audit log", "decision traces"};
+		const char *secrets[] = {sig,
+					 strrchr(bad, '.') + 1,
+					 creds.secret_access_key,
+					 creds.session_token,
+					 "adminSecretValue123",
+					 "wrongSecretValue456",
+					 NULL};
+		for (int k = 0; secrets[k]; k++)
+			ck_assert_msg(!strstr(texts[i], secrets[k]),
+				      "%s holds secret %d (%.20s...)", names[i], k, secrets[k]);
+		free(texts[i]);
+	}
+	free(tok);
+	free(bad);
+	tl_aws_reply_finish(&r);
+}
+END_TEST
+
 void
 tl_test_add_suites(SRunner *sr)
 {
@@ -1657,6 +1815,8 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(proc, clients_disconnect_mid_request);
 	tcase_add_test(proc, sigterm_finishes_in_flight_requests);
 	tcase_add_test(proc, connection_flood_is_bounded_then_recovers);
+	tcase_add_test(proc, exposure_is_announced_beyond_loopback);
+	tcase_add_test(proc, secrets_never_logged);
 	suite_add_tcase(s, proc);
 	srunner_add_suite(sr, s);
 }
