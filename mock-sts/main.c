@@ -25,6 +25,8 @@ enum {
 	OPT_POLICY_MAX,
 	OPT_SKEW,
 	OPT_FETCH_TIMEOUT,
+	OPT_DECISIONS_MAX,
+	OPT_SESSIONS_MAX,
 };
 
 struct state {
@@ -131,6 +133,18 @@ option(void *state, int val, const char *arg, struct tl_error *err)
 					    arg);
 		st->cfg.fetch_timeout_ms = n;
 		return 0;
+	case OPT_DECISIONS_MAX:
+	case OPT_SESSIONS_MAX:
+		n = strtol(arg, &end, 10);
+		if (*end || end == arg || n < 1 || n > 10000000)
+			return tl_error_set(
+				err, TL_ERR_INVALID, "--%s: 1-10000000, got '%s'",
+				val == OPT_DECISIONS_MAX ? "decisions-max" : "sessions-max", arg);
+		if (val == OPT_DECISIONS_MAX)
+			st->cfg.decisions_max = (size_t)n;
+		else
+			st->cfg.sessions_max = (size_t)n;
+		return 0;
 	case OPT_POLICY_MAX:
 	case OPT_SKEW:
 		n = strtol(arg, &end, 10);
@@ -196,6 +210,8 @@ main(int argc, char **argv)
 		{"policy-max-size", required_argument, NULL, OPT_POLICY_MAX},
 		{"skew", required_argument, NULL, OPT_SKEW},
 		{"fetch-timeout", required_argument, NULL, OPT_FETCH_TIMEOUT},
+		{"decisions-max", required_argument, NULL, OPT_DECISIONS_MAX},
+		{"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
 		{NULL, 0, NULL, 0},
 	};
 	static struct state st;
@@ -224,7 +240,9 @@ main(int argc, char **argv)
 			"  --policy-max-size N      trust-policy quota (default 2048, max "
 			"4096)\n"
 			"  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n"
-			"  --fetch-timeout MS       discovery/JWKS fetch timeout (default 5000)\n",
+			"  --fetch-timeout MS       discovery/JWKS fetch timeout (default 5000)\n"
+			"  --decisions-max N        decision traces kept (default 10000)\n"
+			"  --sessions-max N         issued sessions remembered (default 100000)\n",
 		.endpoints = "  POST / , GET /?Action=...     STS and IAM query protocol\n"
 			     "  GET /_trustlab/decisions/ID   the decision trace of a request\n"
 			     "  GET /_trustlab/health         liveness\n",
