@@ -1701,6 +1701,29 @@ START_TEST(exposure_is_announced_beyond_loopback)
 }
 END_TEST
 
+/* The flags this suite relies on refuse values outside their range. */
+START_TEST(fault_flags_are_validated)
+{
+	static const struct {
+		const char *flag, *value, *message;
+	} cases[] = {
+		{"--fetch-timeout", "50", "100-60000"}, {"--fetch-timeout", "60001", "100-60000"},
+		{"--fetch-timeout", "1s", "100-60000"}, {"--decisions-max", "0", "1-10000000"},
+		{"--sessions-max", "-1", "1-10000000"}, {"--sessions-max", "many", "1-10000000"},
+	};
+	static char out[4096], errb[4096];
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		char *argv[] = {(char *)tl_test_program("MOCK_STS"), (char *)cases[c].flag,
+				(char *)cases[c].value, NULL};
+		int rc = tl_test_run(argv, 20000, out, sizeof(out), errb, sizeof(errb));
+		ck_assert_msg(rc == 2 && strstr(errb, cases[c].message),
+			      "case %zu (%s %s): exit %d, stderr %s", c, cases[c].flag,
+			      cases[c].value, rc, errb);
+	}
+}
+END_TEST
+
 /* No token, secret key, session token or admin secret in the log, the
  * audit log or a decision trace, whatever the outcome. */
 START_TEST(secrets_never_logged)
@@ -1817,6 +1840,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(proc, connection_flood_is_bounded_then_recovers);
 	tcase_add_test(proc, exposure_is_announced_beyond_loopback);
 	tcase_add_test(proc, secrets_never_logged);
+	tcase_add_test(proc, fault_flags_are_validated);
 	suite_add_tcase(s, proc);
 	srunner_add_suite(sr, s);
 }
