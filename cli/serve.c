@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -99,6 +100,48 @@ tl_serve_until_signal(int (*start)(void *ctx, struct tl_error *err), void (*stop
 	stop(ctx);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return sig;
+}
+
+bool
+tl_serve_listen_is_loopback(const char *listen)
+{
+	char host[64];
+	uint16_t port;
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (!listen)
+		return true; /* the default, 127.0.0.1:0 */
+	if (tl_http_parse_listen(listen, host, sizeof(host), &port, NULL) < 0)
+		return false;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) != 1)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&a6))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
+}
+
+void
+tl_serve_warn_exposure(const char *listen, const char *exposed)
+{
+	const char *line = exposed;
+
+	if (tl_serve_listen_is_loopback(listen))
+		return;
+	tl_log(TL_LOG_WARNING,
+	       "SECURITY: --listen %s is reachable from other machines. This is a test "
+	       "mock: anyone who can connect can",
+	       listen);
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		int n = nl ? (int)(nl - line) : (int)strlen(line);
+		tl_log(TL_LOG_WARNING, "  %.*s", n, line);
+		line = nl ? nl + 1 : NULL;
+	}
+	tl_log(TL_LOG_WARNING, "Bind 127.0.0.1 unless every peer on that network is trusted "
+			       "(docs/security.md).");
 }
 
 void
@@ -233,6 +276,7 @@ tl_server_program_main(const struct tl_server_program *prog, int argc, char **ar
 		return 2;
 	}
 
+	tl_serve_warn_exposure(cfg.listen, prog->exposed);
 	srv = tl_http_server_new(&cfg, &err);
 	if (!srv ||
 	    tl_http_server_route(srv, "GET", "/_trustlab/health", tl_serve_health,

@@ -8,6 +8,7 @@
  */
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "http/server.h"
@@ -39,6 +40,19 @@ void tl_serve_announce(const struct tl_http_server *srv);
 /* Routes libmicrohttpd's diagnostics to the program's log. */
 void tl_serve_log_line(void *ctx, const char *line);
 
+/*
+ * True when `listen` ("HOST:PORT", as --listen takes it) binds a loopback
+ * address only (127.0.0.0/8, ::1, ::ffff:127.x.x.x).
+ */
+bool tl_serve_listen_is_loopback(const char *listen);
+
+/*
+ * When `listen` reaches beyond loopback, logs a loud warning on stderr:
+ * the address, and `exposed` (what anyone who can connect may do, one
+ * "- ..." line per item, newline-separated). Silent on loopback.
+ */
+void tl_serve_warn_exposure(const char *listen, const char *exposed);
+
 /* A route handler answering {"status":"ok","service":<ctx>,"version":...}. */
 void tl_serve_health(void *service_name, struct tl_http_exchange *ex);
 
@@ -51,6 +65,9 @@ struct tl_server_program {
 	const char *summary; /* --help text after the usage line */
 	const char *options; /* help of the program's own options, or NULL */
 	const char *endpoints; /* help of the endpoints, or NULL */
+	/* What an unauthenticated peer can do when --listen reaches beyond
+	 * loopback (tl_serve_warn_exposure), or NULL. */
+	const char *exposed;
 	/* The program's own long options (flag == NULL, val >= 256), or NULL. */
 	const struct option *extra;
 	/* Called for each of `extra`; returns -1 with err set on a bad value. */

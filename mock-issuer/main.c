@@ -150,6 +150,12 @@ main(int argc, char **argv)
 			     "(GitHub)\n"
 			     "  GET  /PREFIX/_apis/token?audience=A             runtime token "
 			     "(GitHub)\n",
+		.exposed = "- mint tokens for any job and audience (POST /PREFIX/tokens, "
+			   "/PREFIX/runtime/jobs;\n"
+			   "  unauthenticated): every STS that trusts this issuer accepts them, so "
+			   "never register\n"
+			   "  it as an identity provider in a real AWS account\n"
+			   "- rotate its signing keys (POST /PREFIX/keys/rotate, unauthenticated)",
 		.extra = extra,
 		.option = option,
 		.setup = setup,

@@ -35,6 +35,9 @@ enum {
 	OPT_IMDS_HOP_LIMIT,
 	OPT_MAX_ROLES,
 	OPT_MAX_PROVIDERS,
+	OPT_FETCH_TIMEOUT,
+	OPT_DECISIONS_MAX,
+	OPT_SESSIONS_MAX,
 };
 
 #define CREDS_MAX 64
@@ -143,6 +146,26 @@ option(void *state, int val, const char *arg, struct tl_error *err)
 		return 0;
 	case OPT_SEED:
 		st->cfg.seed = arg;
+		return 0;
+	case OPT_FETCH_TIMEOUT:
+		n = strtol(arg, &end, 10);
+		if (*end || end == arg || n < 100 || n > 60000)
+			return tl_error_set(err, TL_ERR_INVALID,
+					    "--fetch-timeout: 100-60000 milliseconds, got '%s'",
+					    arg);
+		st->cfg.fetch_timeout_ms = n;
+		return 0;
+	case OPT_DECISIONS_MAX:
+	case OPT_SESSIONS_MAX:
+		n = strtol(arg, &end, 10);
+		if (*end || end == arg || n < 1 || n > 10000000)
+			return tl_error_set(
+				err, TL_ERR_INVALID, "--%s: 1-10000000, got '%s'",
+				val == OPT_DECISIONS_MAX ? "decisions-max" : "sessions-max", arg);
+		if (val == OPT_DECISIONS_MAX)
+			st->cfg.decisions_max = (size_t)n;
+		else
+			st->cfg.sessions_max = (size_t)n;
 		return 0;
 	case OPT_POLICY_MAX:
 	case OPT_SKEW:
@@ -328,6 +351,9 @@ main(int argc, char **argv)
 		{"imds-hop-limit", required_argument, NULL, OPT_IMDS_HOP_LIMIT},
 		{"max-roles", required_argument, NULL, OPT_MAX_ROLES},
 		{"max-providers", required_argument, NULL, OPT_MAX_PROVIDERS},
+		{"fetch-timeout", required_argument, NULL, OPT_FETCH_TIMEOUT},
+		{"decisions-max", required_argument, NULL, OPT_DECISIONS_MAX},
+		{"sessions-max", required_argument, NULL, OPT_SESSIONS_MAX},
 		{NULL, 0, NULL, 0},
 	};
 	static struct state st;
@@ -337,43 +363,61 @@ main(int argc, char **argv)
 			   "IAM\n"
 			   "subset to set it up; verifies tokens strictly and evaluates real trust "
 			   "policies.",
-		.options = "  --config FILE            preload providers and roles (JSON, "
-			   "docs/mock-sts.md)\n"
-			   "  --state FILE             keep state in FILE (atomic writes, "
-			   "reloaded at start)\n"
-			   "  --audit-log FILE         append one CloudTrail-shaped JSON event "
-			   "per call\n"
-			   "  --account ID             the account (default 123456789012)\n"
-			   "  --admin-credentials K:S  IAM admin credentials (default test:test)\n"
-			   "  --issuer-map ISS=URL     fetch ISS's discovery and JWKS from URL "
-			   "(repeatable;\n"
-			   "                           ISS ending in '*' matches every iss it "
-			   "prefixes)\n"
-			   "  --jwks-file ISS=FILE     ISS's keys from FILE, offline (repeatable)\n"
-			   "  --now TIME               pin the clock (ISO 8601 or Unix seconds)\n"
-			   "  --seed TEXT              reproducible ids and credentials\n"
-			   "  --policy-max-size N      trust-policy quota (default 2048, max "
-			   "4096)\n"
-			   "  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n"
-			   "  --admin-user NAME        the IAM user of the admin key (default "
-			   "admin)\n"
-			   "  --user NAME=AKID:SECRET  a static IAM user key (repeatable)\n"
-			   "  --task ID=ROLE:TOKEN     an ECS task and its Authorization token "
-			   "(repeatable)\n"
-			   "  --instance ID=ROLE       the EC2 instance IMDS stands for\n"
-			   "  --imds-listen HOST:PORT  serve instance metadata there\n"
-			   "  --imds-tokens MODE       required (IMDSv2 only, default) or "
-			   "optional\n"
-			   "  --imds-hop-limit N       HttpPutResponseHopLimit (default 1)\n"
-			   "  --max-roles N            RolesPerAccount quota (default 5000; more "
-			   "only\n"
-			   "                           for load tests)\n"
-			   "  --max-providers N        OpenIdConnectProvidersPerAccount quota "
-			   "(default 100)\n",
+		.options =
+			"  --config FILE            preload providers and roles (JSON, "
+			"docs/mock-sts.md)\n"
+			"  --state FILE             keep state in FILE (atomic writes, "
+			"reloaded at start)\n"
+			"  --audit-log FILE         append one CloudTrail-shaped JSON event "
+			"per call\n"
+			"  --account ID             the account (default 123456789012)\n"
+			"  --admin-credentials K:S  IAM admin credentials (default test:test)\n"
+			"  --issuer-map ISS=URL     fetch ISS's discovery and JWKS from URL "
+			"(repeatable;\n"
+			"                           ISS ending in '*' matches every iss it "
+			"prefixes)\n"
+			"  --jwks-file ISS=FILE     ISS's keys from FILE, offline (repeatable)\n"
+			"  --now TIME               pin the clock (ISO 8601 or Unix seconds)\n"
+			"  --seed TEXT              reproducible ids and credentials\n"
+			"  --policy-max-size N      trust-policy quota (default 2048, max "
+			"4096)\n"
+			"  --skew SECONDS           leeway for exp/nbf/iat (default 300)\n"
+			"  --admin-user NAME        the IAM user of the admin key (default "
+			"admin)\n"
+			"  --user NAME=AKID:SECRET  a static IAM user key (repeatable)\n"
+			"  --task ID=ROLE:TOKEN     an ECS task and its Authorization token "
+			"(repeatable)\n"
+			"  --instance ID=ROLE       the EC2 instance IMDS stands for\n"
+			"  --imds-listen HOST:PORT  serve instance metadata there\n"
+			"  --imds-tokens MODE       required (IMDSv2 only, default) or "
+			"optional\n"
+			"  --imds-hop-limit N       HttpPutResponseHopLimit (default 1)\n"
+			"  --max-roles N            RolesPerAccount quota (default 5000; more "
+			"only\n"
+			"                           for load tests)\n"
+			"  --max-providers N        OpenIdConnectProvidersPerAccount quota "
+			"(default 100)\n"
+			"  --fetch-timeout MS       discovery/JWKS fetch timeout (default 5000)\n"
+			"  --decisions-max N        decision traces kept (default 10000)\n"
+			"  --sessions-max N         issued sessions remembered (default 100000)\n",
 		.endpoints = "  POST / , GET /?Action=...     STS and IAM query protocol\n"
 			     "  GET /_trustlab/decisions/ID   the decision trace of a request\n"
 			     "  GET /_trustlab/ecs/TASK       ECS container credentials\n"
 			     "  GET /_trustlab/health         liveness\n",
+		.exposed =
+			"- call the IAM API to create, change or delete providers and roles if "
+			"they "
+			"know the\n"
+			"  admin credentials (--admin-credentials; the default test:test is "
+			"public)\n"
+			"- call AssumeRoleWithWebIdentity (unauthenticated, as in AWS)\n"
+			"- read /_trustlab/decisions/<RequestId> (unauthenticated): the verified "
+			"claims and\n"
+			"  request context of the last 10,000 decisions (never a token or a "
+			"secret)\n"
+			"- read the instance role's credentials from the metadata listener "
+			"(--imds-listen), as\n"
+			"  on EC2: an IMDSv2 token is not authentication",
 		.extra = extra,
 		.option = option,
 		.setup = setup,

@@ -102,6 +102,15 @@ tl_cmd_serve(int argc, char **argv)
 			return TL_EXIT_USAGE;
 		}
 	}
+	tl_serve_warn_exposure(state.issuer_listen,
+			       "- mint tokens for any job (POST /PROFILE/tokens, unauthenticated) "
+			       "and rotate the\n"
+			       "  issuer's keys; never register it as a provider in a real AWS "
+			       "account");
+	tl_serve_warn_exposure(state.sts_listen,
+			       "- call the IAM API with the public test/test admin credentials\n"
+			       "- read /_trustlab/decisions/<RequestId> (claims and request "
+			       "context)");
 	if (tl_serve_until_signal(start, stop, &state, &err) < 0) {
 		fprintf(stderr, "trustlab serve: %s\n", err.message);
 		return err.code == TL_ERR_INVALID ? TL_EXIT_USAGE : TL_EXIT_FAILED;

@@ -66,6 +66,9 @@ struct tl_issuer_config {
 	 * "trustlab", so pinned runs are reproducible. */
 	char *seed;
 	int64_t rotation_grace_seconds; /* retired keys stay this long; default 86400 */
+	/* Runtime jobs kept (POST /runtime/jobs, never forgotten); past it 429.
+	 * 0: 10,000. */
+	size_t jobs_max;
 };
 
 void tl_issuer_config_init(struct tl_issuer_config *cfg);

@@ -28,6 +28,9 @@
 
 #define MAX_KEYS 8
 #define JOB_BUCKETS 256
+/* Registered jobs are never forgotten, and anyone who reaches the port can
+ * register one: a cap keeps that from growing the process without bound. */
+#define JOBS_MAX 10000
 #define REQUEST_TOKEN_LEN 40
 #define FAULT_SHIFT 900
 #define JWKS_CACHE "public, max-age=60"
@@ -79,6 +82,7 @@ struct tl_issuer_service {
 	int64_t grace;
 	pthread_mutex_t jobs_lock;
 	struct job *jobs[JOB_BUCKETS];
+	size_t job_count, jobs_max;
 };
 
 static const char *const fault_names[] = {
@@ -884,8 +888,19 @@ register_job(struct issuer *is, const json_t *req, json_t **out)
 					    "request_token");
 			return 409;
 		}
+	if (svc->job_count >= svc->jobs_max) {
+		char msg[128];
+		pthread_mutex_unlock(&svc->jobs_lock);
+		job_free(j);
+		snprintf(msg, sizeof(msg),
+			 "%zu jobs are registered already; restart mock-issuer to forget them",
+			 svc->jobs_max);
+		*out = answer_error("too-many-jobs", msg, NULL);
+		return 429;
+	}
 	j->next = svc->jobs[hash_str(token)];
 	svc->jobs[hash_str(token)] = j;
+	svc->job_count++;
 	pthread_mutex_unlock(&svc->jobs_lock);
 	pthread_mutex_lock(&is->lock);
 	snprintf(url, sizeof(url), "%s/_apis/token?api-version=2.0",
@@ -1014,6 +1029,7 @@ tl_issuer_service_new(const struct tl_issuer_config *cfg_in, struct tl_error *er
 	}
 	svc->local_issuer = cfg.local_issuer;
 	svc->grace = cfg.rotation_grace_seconds;
+	svc->jobs_max = cfg.jobs_max ? cfg.jobs_max : JOBS_MAX;
 	if (cfg.clock_pinned)
 		tl_clock_init_pinned(&svc->clock, cfg.now_ms);
 	else

@@ -4,6 +4,11 @@
  * -> `jwks_uri` -> JWKS over HTTP (lib/http's client, no redirects,
  * bounded), cached per issuer with a TTL and refetched at most once per
  * `jwks_refetch_ms` when a token names an unknown kid (key rotation).
+ * A failed fetch is remembered for the same `jwks_refetch_ms`: requests
+ * queued behind a slow or dead issuer get its IDPCommunicationError at
+ * once instead of each waiting out the fetch timeout in turn (which would
+ * tie up every server thread), and the next request after the window
+ * fetches again, so the service recovers when the issuer does.
  * `--issuer-map` points a real issuer URL at a local one; `--jwks-file`
  * pins an issuer's keys to a file. Keys are never taken from a URL in the
  * token (reference/reliability.md §1.9 step 5).
@@ -300,6 +305,14 @@ tl_stsd_keys_get(struct tl_stsd *svc, const char *issuer, bool refresh, bool *re
 		k = keys_ref(c->keys); /* rate-limited: answer with what we have */
 		goto out;
 	}
+	if (c->failed_ms && tl_stsd_monotonic_ms() - c->failed_ms < svc->jwks_refetch_ms) {
+		if (refresh && c->keys)
+			k = keys_ref(c->keys);
+		else
+			snprintf(why, why_size, "%s (failed %lld ms ago; not retried yet)",
+				 c->failed_why, (long long)(tl_stsd_monotonic_ms() - c->failed_ms));
+		goto out;
+	}
 	fresh = fetch(svc, issuer, why, why_size);
 	if (refresh)
 		c->refetched_ms = now;
@@ -307,11 +320,16 @@ tl_stsd_keys_get(struct tl_stsd *svc, const char *issuer, bool refresh, bool *re
 		tl_stsd_keys_put(c->keys);
 		c->keys = fresh;
 		c->fetched_ms = now;
+		c->failed_ms = 0;
 		if (refreshed)
 			*refreshed = true;
 		k = keys_ref(fresh);
-	} else if (refresh && c->keys) {
-		k = keys_ref(c->keys); /* the refetch failed: keep the old keys */
+	} else {
+		/* Measured after the fetch: a slow failure still opens a window. */
+		c->failed_ms = tl_stsd_monotonic_ms();
+		snprintf(c->failed_why, sizeof(c->failed_why), "%.500s", why);
+		if (refresh && c->keys)
+			k = keys_ref(c->keys); /* the refetch failed: keep the old keys */
 	}
 out:
 	pthread_mutex_unlock(&c->lock);

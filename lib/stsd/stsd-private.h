@@ -91,6 +91,8 @@ struct stsd_keycache {
 	struct stsd_keys *keys;
 	int64_t fetched_ms; /* monotonic */
 	int64_t refetched_ms; /* last unknown-kid refetch, monotonic */
+	int64_t failed_ms; /* end of the last failed fetch, monotonic; 0: none */
+	char failed_why[512]; /* its detail, answered until the retry window ends */
 };
 
 struct stsd_user {

@@ -106,7 +106,7 @@ START_TEST(port_in_use_fails_with_message)
 	struct tl_test_proc first;
 	char listen[32], out[256], errb[1024];
 
-	ck_assert_int_eq(tl_test_spawn_server(&first, argv, 10000), 0);
+	ck_assert_int_eq(tl_test_spawn_server(&first, argv, 45000), 0);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", first.port);
 	{
 		/* Generous: mock-issuer generates its nine keys before it binds, which
@@ -168,7 +168,7 @@ START_TEST(trustlab_serve_prints_urls)
 	int status;
 
 	/* The first readiness line is the issuer's, the second the STS's. */
-	ck_assert_int_eq(tl_test_spawn_server(&p, argv, 10000), 0);
+	ck_assert_int_eq(tl_test_spawn_server(&p, argv, 45000), 0);
 	ck_assert_int_eq(tl_test_raw_http(p.port, health, sizeof(health) - 1, true, 5000, reply,
 					  sizeof(reply)),
 			 200);
@@ -199,7 +199,7 @@ tl_test_add_suites(SRunner *sr)
 	Suite *s = suite_create("programs");
 	TCase *tc = tcase_create("cli");
 
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, help_and_version);
 	tcase_add_loop_test(tc, bad_flags_exit_2_with_a_message, 0,
 			    sizeof(bad_flags) / sizeof(bad_flags[0]));

@@ -784,6 +784,28 @@ END_TEST
 
 /* --- config ------------------------------------------------------------------ */
 
+/* Anyone who reaches the port can register jobs and they are never
+ * forgotten: past the cap the answer is 429, not more memory (issue 11). */
+START_TEST(runtime_jobs_are_capped)
+{
+	struct fx f;
+
+	fx_config(&f);
+	tl_issuer_config_set_profiles(&f.cfg, "github", NULL);
+	f.cfg.jobs_max = 3;
+	fx_start(&f);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(req(&f, "POST", "/github/runtime/jobs", NULL,
+				  "{\"context\":{\"repository\":\"octo/repo\"}}") == 200,
+			      "job %d", i);
+	ck_assert_int_eq(req(&f, "POST", "/github/runtime/jobs", NULL,
+			     "{\"context\":{\"repository\":\"octo/repo\"}}"),
+			 429);
+	ck_assert_str_eq(json_string_value(json_object_get(f.body, "error")), "too-many-jobs");
+	fx_stop(&f);
+}
+END_TEST
+
 START_TEST(config_file_loads)
 {
 	char path[1024];
@@ -917,6 +939,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(api, discovery_and_jwks_documents);
 	tcase_add_test(api, local_issuer_mode);
 	tcase_add_test(api, runtime_protocol);
+	tcase_add_test(api, runtime_jobs_are_capped);
 	tcase_add_test(api, rotation_keeps_old_key_for_grace);
 	tcase_add_test(api, rotation_under_concurrent_minting);
 	tcase_add_test(api, config_file_loads);
