@@ -1326,7 +1326,8 @@ START_TEST(kill_9_during_iam_writes)
 	enum { ROUNDS = 6 };
 	static struct model done, with_next, got;
 	char state[300], policy[1024];
-	const char *args[] = {"--state", state, NULL};
+	/* More providers than the default quota of 100: the stream outlasts it. */
+	const char *args[] = {"--state", state, "--max-providers", "100000", NULL};
 	struct tl_buf a, b, c;
 	struct tl_aws_reply r;
 	long total_acked = 0;
