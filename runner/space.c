@@ -86,61 +86,35 @@ role_name_from_path(const char *path, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/*
- * The roles of a role source that is not a plain policy file: 1 when it
- * added them, 0 when `path` is a plain policy or no source format reads it
- * (the caller's policy path reports that), -1 with `err` when a source
- * format recognised it but refused it (the source's own message).
- */
+/* Every role of a role source other than a policy file (lib/rolesrc):
+ * 1 when added, 0 for a policy file, -1 on error. */
 static int
 roles_from_source(const char *path, struct tl_role_list *out, struct tl_error *err)
 {
 	/* The embedded mock-sts account, as for scenarios without `account`. */
 	const struct tl_rolesrc_options opt = {.account = "123456789012"};
-	struct tl_rolesrc *set = tl_rolesrc_new();
-	struct tl_error serr;
-	int rc = 1;
+	int status;
+	struct tl_rolesrc *set = tl_rolesrc_open_roles(path, &opt, &status, err);
 
-	if (!set)
-		return tl_error_set(err, TL_ERR_NOMEM, "out of memory");
-	tl_error_clear(&serr);
-	if (tl_rolesrc_load_file(set, path, &opt, &serr) < 0) {
-		/* Not JSON/YAML at all, or not a known shape: the policy path says so. */
-		rc = serr.code == TL_ERR_IO || serr.code == TL_ERR_SYNTAX ||
-				     strstr(serr.message, "format") != NULL
-			     ? 0
-			     : -1;
-		if (rc < 0 && err)
-			*err = serr;
-		tl_rolesrc_free(set);
-		return rc;
-	}
-	for (size_t i = 0; i < tl_rolesrc_role_count(set) && rc > 0; i++) {
+	for (size_t i = 0; set && i < tl_rolesrc_role_count(set) && status > 0; i++) {
 		const struct tl_rolesrc_role *r = tl_rolesrc_role(set, i);
 		char source[1200];
-		struct tl_policy *policy;
-		if (!r->where[0]) {
-			rc = 0; /* a plain policy document */
-			break;
-		}
-		policy = tl_policy_parse(r->policy, strlen(r->policy), NULL, err);
+		struct tl_policy *policy = tl_policy_parse(r->policy, strlen(r->policy), NULL, err);
 		if (!policy) {
 			tl_error_prefix(err, "%s %s: ", path, r->where);
-			rc = -1;
+			status = -1;
 			break;
 		}
 		tl_policy_free(policy);
 		snprintf(source, sizeof(source), "%s %s", r->file, r->where);
 		if (role_add(out, r->name, source, r->policy,
 			     r->max_session_duration ? r->max_session_duration : 3600, err) < 0)
-			rc = -1;
+			status = -1;
 	}
-	if (rc > 0 && out->count == 0)
-		rc = tl_error_set(err, TL_ERR_NOT_FOUND, "%s: no IAM role in this source", path);
 	tl_rolesrc_free(set);
-	if (rc <= 0)
+	if (status < 0)
 		tl_role_list_finish(out);
-	return rc;
+	return status;
 }
 
 int

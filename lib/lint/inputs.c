@@ -121,60 +121,26 @@ load_scenario(struct tl_lint_inputs *in, const char *path, struct tl_error *err)
 	return rc;
 }
 
-/*
- * Every role of a role source that is not a plain policy document
- * (Terraform plan/state, CloudFormation/CDK, IAM output; lib/rolesrc):
- * 1 when added, 0 for a plain policy or a file no source format reads
- * (linted as a policy file, with positions), -1 when a source format
- * recognised the file and refused it.
- */
+/* Every role of a role source other than a policy file (lib/rolesrc):
+ * 1 when added, 0 for a policy file, -1 on error. */
 static int
 load_source(struct tl_lint_inputs *in, const char *path, struct tl_error *err)
 {
 	/* The account ARNs left to AWS resolve to (mock-sts's default). */
 	const struct tl_rolesrc_options opt = {.account = "123456789012"};
-	struct tl_rolesrc *set = tl_rolesrc_new();
-	struct tl_error serr;
-	size_t before = in->n;
-	int rc = 1;
+	int status;
+	struct tl_rolesrc *set = tl_rolesrc_open_roles(path, &opt, &status, err);
 
-	if (!set)
-		return tl_error_set(err, TL_ERR_NOMEM, "out of memory");
-	tl_error_clear(&serr);
-	if (tl_rolesrc_load_file(set, path, &opt, &serr) < 0) {
-		rc = serr.code == TL_ERR_IO || serr.code == TL_ERR_SYNTAX ||
-				     strstr(serr.message, "format") != NULL
-			     ? 0
-			     : -1;
-		if (rc < 0 && err)
-			*err = serr;
-		tl_rolesrc_free(set);
-		return rc;
-	}
-	for (size_t i = 0; i < tl_rolesrc_role_count(set) && rc > 0; i++) {
+	for (size_t i = 0; set && i < tl_rolesrc_role_count(set) && status > 0; i++) {
 		const struct tl_rolesrc_role *r = tl_rolesrc_role(set, i);
 		char name[1200];
-		if (!r->where[0]) {
-			rc = 0; /* a plain policy document */
-			break;
-		}
 		snprintf(name, sizeof(name), "%s role %s (%s)", path, r->name, r->where);
 		if (tl_lint_inputs_add(in, name, path, r->where, r->policy, strlen(r->policy),
 				       r->max_session_duration, err) < 0)
-			rc = -1;
+			status = -1;
 	}
-	if (rc > 0 && in->n == before)
-		rc = tl_error_set(err, TL_ERR_NOT_FOUND, "%s: no IAM role in this source", path);
-	if (rc <= 0)
-		while (in->n > before) {
-			struct tl_lint_input *it = &in->items[--in->n];
-			free(it->name);
-			free(it->file);
-			free(it->where);
-			free(it->policy_text);
-		}
 	tl_rolesrc_free(set);
-	return rc;
+	return status;
 }
 
 int

@@ -875,3 +875,40 @@ tl_rolesrc_role_federated(const struct tl_rolesrc_role *r)
 	json_decref(doc);
 	return out;
 }
+
+struct tl_rolesrc *
+tl_rolesrc_open_roles(const char *path, const struct tl_rolesrc_options *opt, int *status,
+		      struct tl_error *err)
+{
+	struct tl_rolesrc *set = tl_rolesrc_new();
+	struct tl_error serr;
+
+	*status = -1;
+	if (!set) {
+		tl_error_set(err, TL_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	tl_error_clear(&serr);
+	if (tl_rolesrc_load_file(set, path, opt, &serr) < 0) {
+		/* Not JSON/YAML, or no known shape: a policy file's errors say more. */
+		if (serr.code == TL_ERR_IO || serr.code == TL_ERR_SYNTAX ||
+		    strstr(serr.message, "format") != NULL)
+			*status = 0;
+		else if (err)
+			*err = serr;
+		tl_rolesrc_free(set);
+		return NULL;
+	}
+	if (tl_rolesrc_role_count(set) > 0 && !tl_rolesrc_role(set, 0)->where[0]) {
+		*status = 0; /* a plain policy document */
+		tl_rolesrc_free(set);
+		return NULL;
+	}
+	if (tl_rolesrc_role_count(set) == 0) {
+		tl_error_set(err, TL_ERR_NOT_FOUND, "%s: no IAM role in this source", path);
+		tl_rolesrc_free(set);
+		return NULL;
+	}
+	*status = 1;
+	return set;
+}

@@ -129,6 +129,17 @@ int tl_rolesrc_load_file(struct tl_rolesrc *set, const char *path,
 int tl_rolesrc_load(struct tl_rolesrc *set, const char *text, size_t len, const char *name,
 		    const struct tl_rolesrc_options *opt, struct tl_error *err);
 
+/*
+ * For commands that take "a policy file or any role source" (lint, probe,
+ * diff): a new set holding the roles of `path` when it is a role source
+ * other than a plain policy document (*status 1). NULL with *status 0 when
+ * `path` is a plain policy document or no source format reads it: the
+ * caller reads it as a policy file and reports its own errors. NULL with
+ * *status -1 and `err` set when a source format recognised the file and
+ * refused it, or found no role in it.
+ */
+struct tl_rolesrc *tl_rolesrc_open_roles(const char *path, const struct tl_rolesrc_options *opt,
+					 int *status, struct tl_error *err);
 size_t tl_rolesrc_role_count(const struct tl_rolesrc *set);
 const struct tl_rolesrc_role *tl_rolesrc_role(const struct tl_rolesrc *set, size_t i);
 size_t tl_rolesrc_provider_count(const struct tl_rolesrc *set);
