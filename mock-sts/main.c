@@ -258,7 +258,7 @@ static int
 setup_credentials(struct state *st, struct tl_error *err)
 {
 	char buf[4096];
-	const char *name, *a, *b;
+	const char *name = NULL, *a = NULL, *b = NULL;
 
 	for (size_t i = 0; i < st->user_count; i++)
 		if (split3(st->users[i], "user", buf, sizeof(buf), &name, &a, &b, err) < 0 ||

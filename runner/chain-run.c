@@ -125,9 +125,10 @@ find_in_path(const char *name, char *out, size_t size)
 
 	while (path && *path) {
 		size_t n = strcspn(path, ":");
+		int len;
 		snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
-		snprintf(out, size, "%s/%s", n ? dir : ".", name);
-		if (access(out, X_OK) == 0)
+		len = snprintf(out, size, "%s/%s", n ? dir : ".", name);
+		if (len > 0 && (size_t)len < size && access(out, X_OK) == 0)
 			return true;
 		path += n + (path[n] == ':');
 	}
@@ -275,7 +276,7 @@ probe_boto3(void)
 	tl_buf_init(&e, 64 * 1024);
 	if (run_child(argv, envp, NULL, &o, &e) != 0)
 		snprintf(p->why, sizeof(p->why),
-			 "%s cannot import boto3 (apt-get install python3-boto3)", p->program);
+			 "%.1400s cannot import boto3 (apt-get install python3-boto3)", p->program);
 	else
 		p->ok = true;
 	tl_buf_finish(&o);

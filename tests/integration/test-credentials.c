@@ -103,7 +103,7 @@ imds_token(const char *ttl, char *out, size_t size)
 	snprintf(h, sizeof(h), "X-aws-ec2-metadata-token-ttl-seconds: %s", ttl);
 	imds("PUT", "/latest/api/token", h, &a);
 	ck_assert_msg(a.status == 200, "token: %ld %s", a.status, a.body);
-	snprintf(out, size, "X-aws-ec2-metadata-token: %s", a.body);
+	snprintf(out, size, "X-aws-ec2-metadata-token: %.96s", a.body);
 }
 
 static void
@@ -156,7 +156,7 @@ whoami(const char *akid, const char *secret, const char *token, char *out, size_
 	request("POST", url, lines, body, &a);
 	tag = a.status == 200 ? "<Arn>" : "<Code>";
 	if (!strstr(a.body, tag)) {
-		snprintf(out, size, "HTTP %ld: %s", a.status, a.body);
+		snprintf(out, size, "HTTP %ld: %.400s", a.status, a.body);
 		return;
 	}
 	tag = strstr(a.body, tag) + strlen(tag);
