@@ -568,8 +568,10 @@ read_account_details(struct tl_rolesrc_ctx *c, const json_t *doc)
 	return 0;
 }
 
+/* `text` (len bytes, not NUL-terminated) is the document as written, or
+ * NULL to serialise `doc` (a YAML source). */
 static int
-read_policy(struct tl_rolesrc_ctx *c, const json_t *doc, const char *text)
+read_policy(struct tl_rolesrc_ctx *c, const json_t *doc, const char *text, size_t len)
 {
 	char name[256];
 	const char *base = strrchr(c->file, '/');
@@ -577,13 +579,11 @@ read_policy(struct tl_rolesrc_ctx *c, const json_t *doc, const char *text)
 	char *dot = strrchr(name, '.');
 	if (dot && dot != name)
 		*dot = '\0';
-	char *dumped = NULL;
-	if (!text) {
-		if (!(dumped = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER)))
-			return nomem(c);
-		text = dumped;
-	}
-	int rc = tl_rolesrc_add_role(c, name, "", text, 0, NULL, NULL);
+	char *dumped =
+		text ? strndup(text, len) : json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (!dumped)
+		return nomem(c);
+	int rc = tl_rolesrc_add_role(c, name, "", dumped, 0, NULL, NULL);
 	free(dumped);
 	return rc;
 }
@@ -737,7 +737,7 @@ tl_rolesrc_load(struct tl_rolesrc *set, const char *text, size_t len, const char
 	c.set = tmp;
 	switch (f) {
 	case TL_ROLESRC_POLICY:
-		rc = read_policy(&c, doc, yaml ? NULL : text);
+		rc = read_policy(&c, doc, yaml ? NULL : text, len);
 		break;
 	case TL_ROLESRC_GET_ROLE:
 		rc = read_get_role(&c, doc);

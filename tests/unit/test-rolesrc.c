@@ -610,6 +610,26 @@ START_TEST(fixture_policy)
 }
 END_TEST
 
+/* A policy given from memory is exactly `len` bytes: the role's copy must
+ * not read past them (fuzz-rolesrc found a strdup of the unterminated input;
+ * tests/fuzz/corpus/rolesrc/crash-*). */
+START_TEST(policy_from_memory_is_len_bytes)
+{
+	static const char doc[] = "{\"Version\":\"2012-10-17\",\"Statement\":[]}";
+	char *exact = malloc(sizeof(doc) - 1);
+	struct tl_rolesrc *set = tl_rolesrc_new();
+	struct tl_error err;
+	ck_assert_ptr_nonnull(exact);
+	ck_assert_ptr_nonnull(set);
+	memcpy(exact, doc, sizeof(doc) - 1); /* no NUL after the document */
+	ck_assert_int_eq(tl_rolesrc_load(set, exact, sizeof(doc) - 1, "mem.json", NULL, &err), 0);
+	ck_assert_uint_eq(tl_rolesrc_role_count(set), 1);
+	ck_assert_str_eq(tl_rolesrc_role(set, 0)->policy, doc);
+	tl_rolesrc_free(set);
+	free(exact);
+}
+END_TEST
+
 /* --- the refused sources ---------------------------------------------------- */
 
 static int
@@ -749,6 +769,7 @@ tl_test_add_suites(SRunner *sr)
 	tcase_add_test(tc, fixture_cloudformation);
 	tcase_add_test(tc, fixture_iam);
 	tcase_add_test(tc, fixture_policy);
+	tcase_add_test(tc, policy_from_memory_is_len_bytes);
 	tcase_add_test(tc, refused);
 	tcase_add_test(tc, scenario_sources);
 	suite_add_tcase(s, tc);
