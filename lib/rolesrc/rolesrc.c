@@ -579,10 +579,15 @@ read_policy(struct tl_rolesrc_ctx *c, const json_t *doc, const char *text, size_
 	char *dot = strrchr(name, '.');
 	if (dot && dot != name)
 		*dot = '\0';
-	char *dumped =
-		text ? strndup(text, len) : json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* malloc + memcpy, not strndup: ASan's strict_string_checks (CI) treats
+	 * strndup's source as a C string and reads past `len` looking for NUL. */
+	char *dumped = text ? malloc(len + 1) : json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!dumped)
 		return nomem(c);
+	if (text) {
+		memcpy(dumped, text, len);
+		dumped[len] = '\0';
+	}
 	int rc = tl_rolesrc_add_role(c, name, "", dumped, 0, NULL, NULL);
 	free(dumped);
 	return rc;
