@@ -525,12 +525,8 @@ tl_cmd_diff(int argc, char **argv)
 					(json_int_t)json_array_size(d.labels), "widened",
 					(json_int_t)d.widened, "narrowed", (json_int_t)d.narrowed,
 					"changes", d.changes);
-		char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-		json_decref(doc);
-		if (!text)
+		if (tl_space_append_json(&out, doc) < 0)
 			goto nomem;
-		tl_buf_printf(&out, NULL, "%s\n", text);
-		free(text);
 	} else if (strcmp(so.format, "markdown") == 0) {
 		render_markdown(&d, &out);
 	} else {

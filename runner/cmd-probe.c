@@ -535,13 +535,8 @@ tl_cmd_probe(int argc, char **argv)
 	}
 	classify(&p, res);
 	if (strcmp(so.format, "json") == 0) {
-		json_t *doc = render_json(&p);
-		char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
-		json_decref(doc);
-		if (!text)
+		if (tl_space_append_json(&out, render_json(&p)) < 0)
 			goto nomem;
-		tl_buf_printf(&out, NULL, "%s\n", text);
-		free(text);
 	} else if (strcmp(so.format, "markdown") == 0) {
 		render_markdown(&p, &out);
 	} else {

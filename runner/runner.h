@@ -246,6 +246,9 @@ int tl_space_cases(const struct tl_probe_space *space, const struct tl_space_see
 		   json_t **providers, json_t **cases);
 /* Markdown table cell text: '|' escaped, newlines flattened. */
 void tl_space_md_cell(struct tl_buf *b, const char *s);
+/* Appends `doc` (stolen; NULL is an allocation failure) as indented JSON and
+ * a newline: probe's and diff's --format json. -1 when out of memory. */
+int tl_space_append_json(struct tl_buf *out, json_t *doc);
 
 int tl_cmd_probe(int argc, char **argv);
 int tl_cmd_diff(int argc, char **argv);

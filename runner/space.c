@@ -640,3 +640,16 @@ tl_space_usage_options(FILE *out)
 		     "  -j, --jobs N            exchanges in parallel (default 4)\n"
 		     "  -h, --help              show this help\n");
 }
+
+int
+tl_space_append_json(struct tl_buf *out, json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
+
+	json_decref(doc);
+	if (!text)
+		return -1;
+	tl_buf_printf(out, NULL, "%s\n", text);
+	free(text);
+	return 0;
+}
